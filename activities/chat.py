@@ -1,0 +1,171 @@
+"""Chat: the incident channel, status updates, reminders and direct messages.
+
+`ChatBackend` is what a chat service must offer; `LocalChat` keeps channels as
+JSON-lines logs under the data directory, the Slack adapter talks to Slack. Every
+write carries an idempotency key so a retried activity never posts twice.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Protocol
+
+from pydantic import BaseModel, Field
+from temporalio import activity
+
+from activities.store import JsonStore, locked
+from warroom.models import ChannelRef, Severity
+
+
+class OpenChannel(BaseModel):
+    incident_id: str
+    title: str
+    declared_on: date
+    severity: Severity
+    topic: str
+    invite: list[str] = Field(default_factory=list)
+    bookmarks: dict[str, str] = Field(default_factory=dict, description="title -> URL")
+
+
+class ChannelPost(BaseModel):
+    incident_id: str
+    channel: ChannelRef | None
+    text: str
+    idempotency_key: str
+
+
+class ChannelTopic(BaseModel):
+    incident_id: str
+    channel: ChannelRef
+    topic: str
+
+
+class ChannelArchive(BaseModel):
+    incident_id: str
+    channel: ChannelRef
+
+
+class DirectMessage(BaseModel):
+    incident_id: str
+    user: str
+    text: str
+    idempotency_key: str
+
+
+def channel_name(declared_on: date, title: str, max_len: int = 80) -> str:
+    """`incident-<yyyy-mm-dd>-<slug>` within Slack's rules: lowercase letters,
+    digits, `-` and `_`, at most 80 characters. Any title gives a valid name:
+    accents fold to ASCII, emoji and punctuation become separators."""
+    folded = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-") or "incident"
+    prefix = f"incident-{declared_on.isoformat()}-"
+    return (prefix + slug)[:max_len].rstrip("-")
+
+
+class ChatBackend(Protocol):
+    async def open_channel(self, req: OpenChannel) -> ChannelRef: ...
+    async def post(self, req: ChannelPost) -> None: ...
+    async def set_topic(self, req: ChannelTopic) -> None: ...
+    async def archive(self, req: ChannelArchive) -> None: ...
+    async def direct(self, req: DirectMessage) -> None: ...
+
+
+class LocalChat:
+    """Channels as files: `channels/<name>.jsonl`, one JSON object a line.
+
+    A message line carries its idempotency key, so the key and the message are
+    written by one append and a crash cannot separate them."""
+
+    def __init__(self, data_dir: Path):
+        self.dir = data_dir / "channels"
+        self.registry = JsonStore(data_dir / "channels.json", {"channels": {}})
+
+    def log_path(self, name: str) -> Path:
+        return self.dir / f"{name}.jsonl"
+
+    async def open_channel(self, req: OpenChannel) -> ChannelRef:
+        base = channel_name(req.declared_on, req.title)
+        with self.registry.edit() as doc:
+            channels = doc["channels"]
+            for name, info in channels.items():
+                if info["incident_id"] == req.incident_id:
+                    return ChannelRef(id=name, name=name, url=str(self.log_path(name)))
+            name, n = base, 1
+            while name in channels:
+                n += 1
+                suffix = f"-{n}"
+                name = base[: 80 - len(suffix)] + suffix
+            channels[name] = {
+                "incident_id": req.incident_id,
+                "created_at": _now(),
+                "archived": False,
+                "topic": req.topic,
+                "members": sorted(set(req.invite)),
+                "bookmarks": req.bookmarks,
+            }
+        ref = ChannelRef(id=name, name=name, url=str(self.log_path(name)))
+        self._append(name, "opened", f"#{name} opened for {req.title}", f"{req.incident_id}:open")
+        return ref
+
+    async def post(self, req: ChannelPost) -> None:
+        name = req.channel.name if req.channel else f"incident-log-{req.incident_id}"
+        self._append(name, "message", req.text, req.idempotency_key)
+
+    async def set_topic(self, req: ChannelTopic) -> None:
+        with self.registry.edit() as doc:
+            doc["channels"][req.channel.name]["topic"] = req.topic
+
+    async def archive(self, req: ChannelArchive) -> None:
+        with self.registry.edit() as doc:
+            doc["channels"][req.channel.name]["archived"] = True
+        self._append(req.channel.name, "archived", "channel archived", f"{req.incident_id}:archive")
+
+    async def direct(self, req: DirectMessage) -> None:
+        self._append(f"dm-{_safe(req.user)}", "direct", req.text, req.idempotency_key)
+
+    def _append(self, name: str, kind: str, text: str, key: str) -> None:
+        path = self.log_path(name)
+        with locked(path):
+            if path.exists() and any(json.loads(line).get("key") == key for line in path.open()):
+                return
+            with path.open("a") as log:
+                log.write(json.dumps({"at": _now(), "kind": kind, "text": text, "key": key}) + "\n")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _safe(user: str) -> str:
+    return re.sub(r"[^a-zA-Z0-9_.-]+", "_", user)
+
+
+class ChatActivities:
+    """The Temporal face of whichever chat backend is configured."""
+
+    def __init__(self, backend: ChatBackend):
+        self.backend = backend
+
+    @activity.defn
+    async def open_channel(self, req: OpenChannel) -> ChannelRef:
+        return await self.backend.open_channel(req)
+
+    @activity.defn
+    async def post_to_channel(self, req: ChannelPost) -> None:
+        await self.backend.post(req)
+
+    @activity.defn
+    async def set_channel_topic(self, req: ChannelTopic) -> None:
+        await self.backend.set_topic(req)
+
+    @activity.defn
+    async def archive_channel(self, req: ChannelArchive) -> None:
+        await self.backend.archive(req)
+
+    @activity.defn
+    async def send_direct_message(self, req: DirectMessage) -> None:
+        await self.backend.direct(req)

@@ -1,0 +1,70 @@
+"""Follow-up tracker: each postmortem action item becomes one issue.
+
+Issues carry the labels `warroom`, `incident-<id>` and `action-<n>`; both the
+local tracker and the Jira adapter search by them before creating, so a retried
+activity finds the issue its first attempt made.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Literal, Protocol
+
+from pydantic import BaseModel
+from temporalio import activity
+
+from activities.store import JsonStore
+from warroom.models import Severity
+
+
+class TrackerItem(BaseModel):
+    incident_id: str
+    number: int
+    title: str
+    owner: str
+    due: date
+    severity: Severity
+    description: str
+
+    @property
+    def labels(self) -> list[str]:
+        return ["warroom", f"incident-{self.incident_id}", f"action-{self.number}"]
+
+
+class TrackerRef(BaseModel):
+    key: str
+    url: str | None = None
+    status: Literal["open", "done"] = "open"
+
+
+class TrackerBackend(Protocol):
+    async def create(self, item: TrackerItem) -> TrackerRef: ...
+
+
+class LocalTracker:
+    def __init__(self, data_dir: Path):
+        self.store = JsonStore(data_dir / "tracker.json", {"issues": {}})
+
+    async def create(self, item: TrackerItem) -> TrackerRef:
+        with self.store.edit() as doc:
+            for key, issue in doc["issues"].items():
+                if set(item.labels) <= set(issue["labels"]):
+                    return TrackerRef(key=key, status=issue["status"])
+            key = f"WR-{len(doc['issues']) + 1}"
+            doc["issues"][key] = {
+                **item.model_dump(mode="json", exclude={"number", "incident_id"}),
+                "labels": item.labels,
+                "status": "open",
+                "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            }
+        return TrackerRef(key=key)
+
+
+class TrackerActivities:
+    def __init__(self, backend: TrackerBackend):
+        self.backend = backend
+
+    @activity.defn
+    async def create_action_item(self, item: TrackerItem) -> TrackerRef:
+        return await self.backend.create(item)

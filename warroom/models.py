@@ -1,0 +1,367 @@
+"""The incident's vocabulary, shared by workflow, activities, gateway and CLI.
+
+Everything here travels through Temporal with the SDK's pydantic data converter,
+so it must stay deterministic: no I/O, no clocks.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+
+class Severity(StrEnum):
+    SEV1 = "SEV1"
+    SEV2 = "SEV2"
+    SEV3 = "SEV3"
+    SEV4 = "SEV4"
+
+    @classmethod
+    def parse(cls, value: Any) -> Severity:
+        """Accept SEV1, sev1, "1" or 1: people type severities in a hurry."""
+        if isinstance(value, Severity):
+            return value
+        text = str(value).strip().upper().replace(" ", "")
+        if text.isdigit():
+            text = f"SEV{text}"
+        try:
+            return cls(text)
+        except ValueError:
+            raise ValueError(f"unknown severity {value!r}: use SEV1, SEV2, SEV3 or SEV4") from None
+
+    @property
+    def rank(self) -> int:
+        """1 is the most severe."""
+        return int(self.value[-1])
+
+
+class Phase(StrEnum):
+    TRIAGE = "triage"
+    STABILIZE = "stabilize"
+    VERIFY = "verify"
+    LEARN = "learn"
+    CLOSED = "closed"
+
+
+class Role(StrEnum):
+    COMMANDER = "commander"
+    OPS_LEAD = "ops_lead"
+    COMMS_LEAD = "comms_lead"
+    SCRIBE = "scribe"
+
+
+class PublicStatus(StrEnum):
+    """Status-page states, in the order an incident walks through them."""
+
+    INVESTIGATING = "investigating"
+    IDENTIFIED = "identified"
+    MONITORING = "monitoring"
+    RESOLVED = "resolved"
+
+
+class MitigationAction(StrEnum):
+    ROLLBACK = "rollback"
+    FEATURE_FLAG = "feature_flag"
+    SCALE_UP = "scale_up"
+    LOAD_SHED = "load_shed"
+    FAILOVER = "failover"
+    OTHER = "other"
+
+
+def explain(err: ValidationError) -> str:
+    """One readable line from a pydantic error: `summary: Field required; due: ...`."""
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'message'}: {e['msg']}" for e in err.errors())
+
+
+class Strict(BaseModel):
+    """Base for messages from people and machines: unknown fields are errors, not silence."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _severity(value: Any) -> Severity:
+    return Severity.parse(value)
+
+
+# --- Impact and triage --------------------------------------------------------------
+
+
+class Impact(Strict):
+    """Observable impact, the only input the triage policy classifies on."""
+
+    user_share: float = Field(0.0, ge=0.0, le=1.0, description="share of users affected, 0..1")
+    data_loss: bool = False
+    security_breach: bool = False
+    payments_or_auth_down: bool = False
+    workaround: bool = True
+    description: str = ""
+
+
+# --- Alerts -------------------------------------------------------------------------
+
+
+class AlertEvent(Strict):
+    """One alert notification, normalised from any source by the gateway."""
+
+    source: str = Field(description="alertmanager, grafana, pagerduty, datadog, generic")
+    dedup_key: str = Field(min_length=1, description="routes repeats to one incident")
+    fingerprint: str = Field(min_length=1, description="identifies one alert inside the group")
+    name: str = Field(min_length=1)
+    status: Literal["firing", "resolved"] = "firing"
+    summary: str = ""
+    service: str | None = None
+    severity: Severity | None = None
+    impact: Impact | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    url: str | None = None
+
+    _sev = field_validator("severity", mode="before")(lambda v: None if v is None else _severity(v))
+
+
+class AlertRecord(BaseModel):
+    """What the incident remembers of one alert: repeats fold into counters."""
+
+    fingerprint: str
+    name: str
+    source: str
+    status: Literal["firing", "resolved"]
+    summary: str = ""
+    count: int = 1
+    first_seen: datetime
+    last_seen: datetime
+    resolved_at: datetime | None = None
+    url: str | None = None
+
+
+class AlertBatch(Strict):
+    """Alerts of one dedup key, delivered together so a storm costs one message."""
+
+    alerts: list[AlertEvent] = Field(min_length=1)
+
+
+class AlertRouting(BaseModel):
+    """Answer to an alert batch: which incident took it and what it did."""
+
+    incident_id: str
+    outcome: Literal["opened", "joined", "reopened", "resolved"]
+    phase: Phase
+
+
+# --- Incident start ------------------------------------------------------------------
+
+
+class IncidentInput(BaseModel):
+    """Workflow input. `resume` carries the whole state across continue-as-new."""
+
+    title: str = Field(min_length=1, max_length=300)
+    service: str = Field("unknown", min_length=1, max_length=100)
+    severity: Severity | None = None
+    impact: Impact = Field(default_factory=Impact)
+    declared_by: str = "warroom"
+    source: str = "manual"
+    commander: str | None = None
+    started_at: datetime | None = None
+    recurrence_of: str | None = None
+    resume: IncidentState | None = None
+    policy: dict[str, Any] | None = Field(None, description="policy snapshot carried across continue-as-new")
+
+    _sev = field_validator("severity", mode="before")(lambda v: None if v is None else _severity(v))
+
+
+# --- Responder messages --------------------------------------------------------------
+
+
+class Message(Strict):
+    by: str = Field(min_length=1, max_length=100, description="who acts")
+
+
+class Acknowledge(Message):
+    pass
+
+
+class Assign(Message):
+    role: Role
+    user: str = Field(min_length=1, max_length=100)
+
+
+class Note(Message):
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class RollbackChecklist(Strict):
+    no_irreversible_migrations: bool = False
+    no_irreversible_side_effects: bool = False
+    known_good_target: bool = False
+
+    def unmet(self) -> list[str]:
+        return [name for name, ok in self.model_dump().items() if not ok]
+
+
+class Mitigate(Message):
+    action: MitigationAction
+    description: str = Field("", max_length=2000)
+    checklist: RollbackChecklist | None = None
+    change_id: str | None = Field(None, description="the recorded change a rollback undoes")
+
+
+class StatusUpdate(Message):
+    status: Literal["investigating", "identified", "monitoring"]
+    message: str = Field(min_length=1, max_length=2000)
+
+
+class SeverityChange(Message):
+    severity: Severity
+    reason: str = Field(min_length=1, max_length=1000)
+
+    _sev = field_validator("severity", mode="before")(lambda v: _severity(v))
+
+
+class Resolve(Message):
+    summary: str = Field(min_length=1, max_length=4000)
+
+
+class Reopen(Message):
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class ActionItemRequest(Message):
+    title: str = Field(min_length=1, max_length=250)
+    owner: str = Field(min_length=1, max_length=100)
+    due: date
+
+
+class PostmortemEvent(Message):
+    event: Literal["submitted", "reviewed"]
+    link: str | None = Field(None, max_length=1000)
+
+
+class Receipt(BaseModel):
+    """What an accepted update answers: enough for a CLI line."""
+
+    incident_id: str
+    phase: Phase
+    severity: Severity
+    text: str
+
+
+# --- State ---------------------------------------------------------------------------
+
+
+class TimelineEntry(BaseModel):
+    at: datetime
+    actor: str
+    kind: str
+    text: str
+
+
+class ActionItem(BaseModel):
+    number: int
+    title: str
+    owner: str
+    due: date
+    status: Literal["open", "done"] = "open"
+    tracker_key: str | None = None
+    tracker_url: str | None = None
+
+
+class Deadline(BaseModel):
+    """A durable promise: `due` is what people see, `next_fire` is when the workflow acts."""
+
+    name: str
+    due: datetime
+    next_fire: datetime
+    summary: str
+    met_at: datetime | None = None
+    reminders: int = 0
+
+
+class Metrics(BaseModel):
+    started_at: datetime
+    declared_at: datetime
+    acknowledged_at: datetime | None = None
+    mitigated_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    reopen_count: int = 0
+    updates_posted: int = 0
+    pages_sent: int = 0
+
+    @staticmethod
+    def _minutes(start: datetime | None, end: datetime | None) -> float | None:
+        if start is None or end is None:
+            return None
+        return round((end - start) / timedelta(minutes=1), 2)
+
+    def summary(self) -> dict[str, float | None]:
+        """Durations in minutes: detect, acknowledge, mitigate and resolve."""
+        return {
+            "time_to_detect": self._minutes(self.started_at, self.declared_at),
+            "time_to_acknowledge": self._minutes(self.declared_at, self.acknowledged_at),
+            "time_to_mitigate": self._minutes(self.started_at, self.mitigated_at),
+            "time_to_resolve": self._minutes(self.started_at, self.resolved_at),
+        }
+
+
+class ChannelRef(BaseModel):
+    id: str
+    name: str
+    url: str | None = None
+
+
+class StatusPageRef(BaseModel):
+    id: str
+    url: str | None = None
+
+
+class Postmortem(BaseModel):
+    required: bool = False
+    draft_link: str | None = None
+    submitted_at: datetime | None = None
+    submitted_link: str | None = None
+    reviewed_at: datetime | None = None
+
+
+class IncidentState(BaseModel):
+    """The whole incident, as the `state` query returns it."""
+
+    id: str
+    title: str
+    service: str
+    severity: Severity
+    phase: Phase
+    impact: Impact
+    source: str
+    public_status: PublicStatus | None = None
+    roles: dict[Role, str] = Field(default_factory=dict)
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+    alerts: dict[str, AlertRecord] = Field(default_factory=dict)
+    action_items: list[ActionItem] = Field(default_factory=list)
+    deadlines: dict[str, Deadline] = Field(default_factory=dict)
+    metrics: Metrics
+    postmortem: Postmortem = Field(default_factory=Postmortem)
+    channel: ChannelRef | None = None
+    status_page: StatusPageRef | None = None
+    recurrence_of: str | None = None
+    links: dict[str, str] = Field(default_factory=dict, description="Temporal UI, status page, ...")
+    non_actionable: bool = False
+    resolution: str | None = None
+    last_update: str | None = None
+    effect_seq: int = 0
+    runs: int = 1
+
+    def role(self, role: Role) -> str | None:
+        return self.roles.get(role)
+
+    def public(self) -> dict[str, Any]:
+        """The JSON shape of the `state` query (metrics with their derived durations)."""
+        data = self.model_dump(mode="json")
+        data["metrics"].update(self.metrics.summary())
+        return data
+
+
+IncidentInput.model_rebuild()

@@ -1,0 +1,83 @@
+"""Process settings from `WARROOM_*` environment variables (the brief's contract)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from warroom.durations import parse_duration
+from warroom.policy import Policy, load_policy
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WARROOM_", extra="ignore")
+
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    temporal_api_key: SecretStr | None = None
+    temporal_tls: bool = False
+    temporal_tls_cert: Path | None = None
+    temporal_tls_key: Path | None = None
+    temporal_tls_ca: Path | None = None
+    temporal_ui_port: int = 8233
+    temporal_ui_url: str | None = None
+    task_queue: str = "warroom"
+
+    data_dir: Path = Path(".warroom")
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    public_url: str | None = None
+    webhook_token: SecretStr | None = None
+
+    slack_bot_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    slack_signing_secret: SecretStr | None = None
+
+    jira_url: str | None = None
+    jira_user: str | None = None
+    jira_token: SecretStr | None = None
+    jira_project: str | None = None
+
+    statuspage_api_key: SecretStr | None = None
+    statuspage_page_id: str | None = None
+    statuspage_api_url: str = "https://api.statuspage.io/v1/"
+
+    monitoring_window: timedelta = timedelta(minutes=30)
+    postmortem_draft_due: timedelta = timedelta(hours=24)
+    postmortem_review_due: timedelta = timedelta(days=5)
+
+    config: Path | None = None
+
+    _durations = field_validator(
+        "monitoring_window", "postmortem_draft_due", "postmortem_review_due", mode="before"
+    )(lambda v: parse_duration(v))
+
+    @property
+    def ui_base(self) -> str:
+        """Where the Temporal UI lives, for links people click."""
+        if self.temporal_ui_url:
+            return self.temporal_ui_url.rstrip("/")
+        host = self.temporal_address.rsplit(":", 1)[0]
+        return f"http://{host}:{self.temporal_ui_port}"
+
+    def workflow_url(self, workflow_id: str) -> str:
+        return f"{self.ui_base}/namespaces/{self.temporal_namespace}/workflows/{workflow_id}"
+
+    @property
+    def gateway_url(self) -> str:
+        return (self.public_url or f"http://{self.http_host}:{self.http_port}").rstrip("/")
+
+    @cached_property
+    def policy(self) -> Policy:
+        """Policy from `warroom.toml` (if any) over the seeds' defaults; timing
+        settings from the environment apply unless the file sets them."""
+        timing = {
+            "monitoring_window": self.monitoring_window,
+            "postmortem_draft_due": self.postmortem_draft_due,
+            "postmortem_review_due": self.postmortem_review_due,
+        }
+        return load_policy(self.config, timing)

@@ -1,0 +1,413 @@
+"""The `warroom` command: run the system, declare incidents, act on them.
+
+Every responder verb sends a Temporal update, so a refused action comes back as
+one readable line and a non-zero exit. Commands leave through `os._exit` after
+flushing: the Temporal SDK can abort during interpreter shutdown (sdk-python
+issue 300) after the work is done, which must not turn success into failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import json
+import os
+import secrets
+import sys
+from collections.abc import Coroutine
+from datetime import date
+from typing import Annotated, Any
+
+import click
+import typer
+from rich.console import Console
+from rich.table import Table
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from warroom import models as m
+from warroom.settings import Settings
+from worker.temporal import connect
+from workflows.incident import IncidentWorkflow
+
+app = typer.Typer(help="warroom: incidents as durable Temporal workflows.", no_args_is_help=True, add_completion=False)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+By = Annotated[str, typer.Option("--by", envvar="WARROOM_USER", help="who acts (default: your login)")]
+IncidentId = Annotated[str, typer.Argument(help="incident id, e.g. inc-1a2b3c4d or just 1a2b3c4d")]
+AsJson = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+
+
+class Failure(Exception):
+    """An error for people: printed as one line, exit status 1."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: run the command, then leave without interpreter teardown."""
+    code = run_cli(argv)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def run_cli(argv: list[str] | None = None) -> int:
+    try:
+        result = app(args=argv, standalone_mode=False)
+        return result if isinstance(result, int) else 0
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        err.print("aborted")
+        return 130
+    except Failure as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        return 1
+
+
+def _user(by: str | None) -> str:
+    return by or getpass.getuser()
+
+
+def incident_id(text: str) -> str:
+    text = text.strip()
+    return text if text.startswith("inc-") else f"inc-{text}"
+
+
+def _run(coro: Coroutine[Any, Any, Any]) -> Any:
+    try:
+        return asyncio.run(coro)
+    except WorkflowUpdateFailedError as exc:
+        cause = exc.cause
+        raise Failure(cause.message if isinstance(cause, ApplicationError) else str(cause or exc)) from None
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            raise Failure(f"not found: {exc.message}") from None
+        raise Failure(f"Temporal refused: {exc.message}") from None
+    except RuntimeError as exc:
+        if "connect" in str(exc).lower():
+            s = Settings()
+            raise Failure(f"cannot reach Temporal at {s.temporal_address} (is `warroom up` running?)") from None
+        raise
+
+
+async def _client() -> tuple[Client, Settings]:
+    settings = Settings()
+    return await connect(settings), settings
+
+
+# --- running the system ---------------------------------------------------------------
+
+
+@app.command()
+def up() -> None:
+    """Start the embedded Temporal dev server and the worker; Ctrl-C stops both."""
+    from worker.processes import run_up
+
+    asyncio.run(run_up(Settings(), out))
+
+
+@app.command()
+def worker() -> None:
+    """Run a worker against the configured Temporal cluster."""
+    from worker.processes import run_worker
+
+    asyncio.run(run_worker(Settings(), out))
+
+
+# --- declaring and reading --------------------------------------------------------------
+
+
+@app.command()
+def declare(
+    title: Annotated[str, typer.Argument(help="what is wrong, in a few words")],
+    service: Annotated[str, typer.Option(help="affected service")] = "unknown",
+    severity: Annotated[str | None, typer.Option(help="SEV1..SEV4; omitted: classified from impact")] = None,
+    users: Annotated[float, typer.Option("--users", help="share of users affected, 0..1")] = 0.0,
+    data_loss: Annotated[bool, typer.Option("--data-loss")] = False,
+    security: Annotated[bool, typer.Option("--security", help="security breach")] = False,
+    payments_or_auth_down: Annotated[bool, typer.Option("--payments-or-auth-down")] = False,
+    no_workaround: Annotated[bool, typer.Option("--no-workaround")] = False,
+    impact: Annotated[str, typer.Option(help="user impact in words")] = "",
+    commander: Annotated[str | None, typer.Option(help="incident commander (default: you)")] = None,
+    by: By = "",
+    as_json: AsJson = False,
+) -> None:
+    """Declare an incident by hand."""
+    try:
+        inp = m.IncidentInput(
+            title=title,
+            service=service,
+            severity=severity,
+            impact=m.Impact(
+                user_share=users, data_loss=data_loss, security_breach=security,
+                payments_or_auth_down=payments_or_auth_down, workaround=not no_workaround, description=impact,
+            ),
+            declared_by=_user(by),
+            commander=commander,
+        )
+    except ValueError as exc:
+        raise Failure(m.explain(exc) if hasattr(exc, "errors") else str(exc)) from None
+
+    async def go() -> dict[str, Any]:
+        client, settings = await _client()
+        handle = await start_incident(client, settings, f"inc-{secrets.token_hex(4)}", inp)
+        return await handle.query(IncidentWorkflow.state)
+
+    state = _run(go())
+    if as_json:
+        out.print_json(data=state)
+        return
+    out.print(f"[bold]{state['id']}[/bold] {state.get('severity', '')} declared: {title}")
+    link = state.get("links", {}).get("Temporal UI")
+    if link:
+        out.print(f"Temporal UI: {link}")
+
+
+async def start_incident(client: Client, settings: Settings, workflow_id: str, inp: m.IncidentInput):
+    return await client.start_workflow(
+        IncidentWorkflow.run,
+        inp,
+        id=workflow_id,
+        task_queue=settings.task_queue,
+        memo={"title": inp.title},
+        static_summary=f"{inp.severity or 'Incident'} · {inp.service}: {inp.title}"[:200],
+    )
+
+
+@app.command("list")
+def list_incidents(
+    severity: Annotated[str | None, typer.Option(help="SEV1..SEV4")] = None,
+    phase: Annotated[str | None, typer.Option(help="triage, stabilize, verify, learn, closed")] = None,
+    service: Annotated[str | None, typer.Option()] = None,
+    open_only: Annotated[bool | None, typer.Option("--open/--closed", help="only open, or only closed")] = None,
+    limit: Annotated[int, typer.Option(help="at most this many")] = 50,
+    as_json: AsJson = False,
+) -> None:
+    """List incidents, newest first."""
+    clauses = ["WorkflowType = 'IncidentWorkflow'"]
+    if severity:
+        clauses.append(f"IncidentSeverity = '{m.Severity.parse(severity).value}'")
+    if phase:
+        clauses.append(f"IncidentPhase = '{m.Phase(phase.lower()).value}'")
+    if service:
+        clauses.append(f"IncidentService = '{service.replace(chr(39), '')}'")
+    if open_only is not None:
+        clauses.append("ExecutionStatus = 'Running'" if open_only else "ExecutionStatus != 'Running'")
+
+    async def go() -> list[dict[str, Any]]:
+        client, _ = await _client()
+        rows = []
+        async for wf in client.list_workflows(" AND ".join(clauses), limit=limit):
+            sa = wf.typed_search_attributes
+            memo = await wf.memo()
+            rows.append({
+                "id": wf.id,
+                "severity": _sa(sa, "IncidentSeverity"),
+                "phase": _sa(sa, "IncidentPhase"),
+                "service": _sa(sa, "IncidentService"),
+                "commander": _sa(sa, "IncidentCommander"),
+                "declared_at": str(wf.start_time),
+                "title": memo.get("title", ""),
+                "status": wf.status.name.lower() if wf.status else "",
+            })
+        return rows
+
+    rows = _run(go())
+    if as_json:
+        out.print_json(data=rows)
+        return
+    table = Table("id", "sev", "phase", "service", "commander", "declared", "title")
+    for r in rows:
+        table.add_row(r["id"], r["severity"], r["phase"], r["service"], r["commander"], r["declared_at"][:16], r["title"])
+    out.print(table)
+
+
+def _sa(attributes: Any, name: str) -> str:
+    for pair in attributes:
+        if pair.key.name == name:
+            return str(pair.value)
+    return ""
+
+
+@app.command()
+def show(incident: IncidentId, as_json: AsJson = False) -> None:
+    """Show an incident: roles, deadlines, timeline, alerts, action items."""
+
+    async def go() -> dict[str, Any]:
+        client, _ = await _client()
+        return await client.get_workflow_handle(incident_id(incident)).query(IncidentWorkflow.state)
+
+    state = _run(go())
+    if as_json:
+        out.print_json(data=state)
+        return
+    render_incident(m.IncidentState.model_validate(state))
+
+
+def render_incident(s: m.IncidentState) -> None:
+    out.print(f"[bold]{s.id}[/bold]  {s.severity} · {s.phase.value} · {s.service}")
+    out.print(f"[bold]{s.title}[/bold]")
+    if s.links.get("Temporal UI"):
+        out.print(f"Temporal UI: {s.links['Temporal UI']}")
+    if s.channel:
+        out.print(f"Channel: #{s.channel.name}")
+    roles = ", ".join(f"{r.value}: {u}" for r, u in s.roles.items()) or "none assigned"
+    out.print(f"Roles: {roles}")
+    if s.deadlines:
+        table = Table("deadline", "due", "met", title="Deadlines", title_justify="left")
+        for d in s.deadlines.values():
+            table.add_row(d.summary, f"{d.due:%Y-%m-%d %H:%M}", f"{d.met_at:%Y-%m-%d %H:%M}" if d.met_at else "")
+        out.print(table)
+    if s.alerts:
+        table = Table("alert", "status", "count", "first seen", "last seen", title="Alerts", title_justify="left")
+        for a in s.alerts.values():
+            table.add_row(a.name, a.status, str(a.count), f"{a.first_seen:%H:%M:%S}", f"{a.last_seen:%H:%M:%S}")
+        out.print(table)
+    if s.action_items:
+        table = Table("#", "title", "owner", "due", "tracker", title="Action items", title_justify="left")
+        for i in s.action_items:
+            table.add_row(str(i.number), i.title, i.owner, str(i.due), i.tracker_key or "")
+        out.print(table)
+    table = Table("time (UTC)", "who", "what", title="Timeline", title_justify="left")
+    for e in s.timeline:
+        table.add_row(f"{e.at:%Y-%m-%d %H:%M:%S}", e.actor, e.text)
+    out.print(table)
+
+
+# --- responder actions ------------------------------------------------------------------
+
+
+def send(incident: str, name: str, payload: dict[str, Any]) -> None:
+    """Send one responder message as an update and print the answer."""
+
+    async def go() -> m.Receipt:
+        client, _ = await _client()
+        handle = client.get_workflow_handle(incident_id(incident))
+        return await handle.execute_update(name, payload, result_type=m.Receipt)
+
+    receipt = _run(go())
+    out.print(f"{receipt.incident_id} ({receipt.severity}, {receipt.phase.value}): {receipt.text}")
+
+
+@app.command()
+def ack(incident: IncidentId, by: By = "") -> None:
+    """Acknowledge: stops paging; the first acknowledger becomes commander if none."""
+    send(incident, "acknowledge", {"by": _user(by)})
+
+
+@app.command()
+def assign(
+    incident: IncidentId,
+    role: Annotated[str, typer.Argument(help="commander, ops_lead, comms_lead or scribe")],
+    user: Annotated[str, typer.Argument(help="who takes the role")],
+    by: By = "",
+) -> None:
+    """Assign a role or hand it off."""
+    send(incident, "assign", {"by": _user(by), "role": role, "user": user})
+
+
+@app.command()
+def note(incident: IncidentId, text: Annotated[str, typer.Argument()], by: By = "") -> None:
+    """Add a note to the timeline."""
+    send(incident, "note", {"by": _user(by), "text": text})
+
+
+@app.command()
+def mitigate(
+    incident: IncidentId,
+    action: Annotated[str, typer.Argument(help="rollback, feature_flag, scale_up, load_shed, failover, other")],
+    description: Annotated[str, typer.Option("--description", "-d")] = "",
+    no_irreversible_migrations: Annotated[bool, typer.Option("--no-irreversible-migrations")] = False,
+    no_irreversible_side_effects: Annotated[bool, typer.Option("--no-irreversible-side-effects")] = False,
+    known_good_target: Annotated[bool, typer.Option("--known-good-target")] = False,
+    change: Annotated[str | None, typer.Option("--change", help="id of the change a rollback undoes")] = None,
+    by: By = "",
+) -> None:
+    """Record a mitigation; a rollback needs its whole checklist confirmed."""
+    payload: dict[str, Any] = {"by": _user(by), "action": action, "description": description, "change_id": change}
+    if action == "rollback":
+        payload["checklist"] = {
+            "no_irreversible_migrations": no_irreversible_migrations,
+            "no_irreversible_side_effects": no_irreversible_side_effects,
+            "known_good_target": known_good_target,
+        }
+    send(incident, "mitigate", payload)
+
+
+@app.command()
+def update(
+    incident: IncidentId,
+    status: Annotated[str, typer.Argument(help="investigating, identified or monitoring")],
+    message: Annotated[str, typer.Argument(help="what responders are doing now")],
+    by: By = "",
+) -> None:
+    """Post a status update to the channel and status page; resets the cadence."""
+    send(incident, "update", {"by": _user(by), "status": status, "message": message})
+
+
+@app.command()
+def escalate(
+    incident: IncidentId,
+    severity: Annotated[str, typer.Argument(help="the new, higher severity")],
+    reason: Annotated[str, typer.Option("--reason", "-r")],
+    by: By = "",
+) -> None:
+    """Raise the severity; cadence, paging, status page and postmortem follow."""
+    send(incident, "escalate", {"by": _user(by), "severity": severity, "reason": reason})
+
+
+@app.command()
+def downgrade(
+    incident: IncidentId,
+    severity: Annotated[str, typer.Argument(help="the new, lower severity")],
+    reason: Annotated[str, typer.Option("--reason", "-r")],
+    by: By = "",
+) -> None:
+    """Lower the severity; the policy is re-applied."""
+    send(incident, "downgrade", {"by": _user(by), "severity": severity, "reason": reason})
+
+
+@app.command()
+def resolve(incident: IncidentId, summary: Annotated[str, typer.Option("--summary", "-s")], by: By = "") -> None:
+    """Resolve: status page to monitoring, the monitoring window starts."""
+    send(incident, "resolve", {"by": _user(by), "summary": summary})
+
+
+@app.command()
+def reopen(incident: IncidentId, reason: Annotated[str, typer.Option("--reason", "-r")], by: By = "") -> None:
+    """Reopen during the monitoring window: back to stabilize."""
+    send(incident, "reopen", {"by": _user(by), "reason": reason})
+
+
+@app.command("action-item")
+def action_item(
+    incident: IncidentId,
+    title: Annotated[str, typer.Argument()],
+    owner: Annotated[str, typer.Option()],
+    due: Annotated[str, typer.Option(help="YYYY-MM-DD")],
+    by: By = "",
+) -> None:
+    """Record a follow-up; it is created in the tracker."""
+    try:
+        due_date = date.fromisoformat(due)
+    except ValueError:
+        raise Failure(f"--due must be a date like 2026-12-01, not {due!r}") from None
+    send(incident, "action_item", {"by": _user(by), "title": title, "owner": owner, "due": due_date.isoformat()})
+
+
+@app.command()
+def postmortem(
+    incident: IncidentId,
+    event: Annotated[str, typer.Argument(help="submitted or reviewed")],
+    link: Annotated[str | None, typer.Option()] = None,
+    by: By = "",
+) -> None:
+    """Record the postmortem draft as submitted, or the review as held."""
+    send(incident, "postmortem", {"by": _user(by), "event": event, "link": link})
+
+
+if __name__ == "__main__":
+    main()

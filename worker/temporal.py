@@ -1,0 +1,56 @@
+"""One way to reach Temporal, for every warroom process: the pydantic data
+converter, and TLS or an API key when pointed at a real cluster or Temporal Cloud."""
+
+from __future__ import annotations
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
+from temporalio.client import Client, TLSConfig
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from warroom.settings import Settings
+
+
+def tls_config(settings: Settings) -> TLSConfig | bool:
+    files = (settings.temporal_tls_cert, settings.temporal_tls_key, settings.temporal_tls_ca)
+    if not any(files):
+        return settings.temporal_tls or settings.temporal_api_key is not None
+    cert, key, ca = (path.read_bytes() if path else None for path in files)
+    return TLSConfig(client_cert=cert, client_private_key=key, server_root_ca_cert=ca)
+
+
+async def connect(settings: Settings) -> Client:
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        api_key=settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None,
+        tls=tls_config(settings),
+        data_converter=pydantic_data_converter,
+    )
+
+
+SEARCH_ATTRIBUTE_TYPES = {
+    "IncidentSeverity": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    "IncidentPhase": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    "IncidentService": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    "IncidentCommander": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    "IncidentDeclaredAt": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+}
+
+
+async def ensure_search_attributes(client: Client) -> None:
+    """Register warroom's search attributes where they are missing. Workflows
+    cannot upsert unregistered attributes, so a worker checks before it polls."""
+    service = client.operator_service
+    try:
+        listed = await service.list_search_attributes(ListSearchAttributesRequest(namespace=client.namespace))
+        missing = {k: v for k, v in SEARCH_ATTRIBUTE_TYPES.items() if k not in listed.custom_attributes}
+    except RPCError as err:  # the time-skipping test server cannot list, only add
+        if err.status is not RPCStatusCode.UNIMPLEMENTED:
+            raise
+        missing = SEARCH_ATTRIBUTE_TYPES
+    if missing:
+        await service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing)
+        )

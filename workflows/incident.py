@@ -1,0 +1,247 @@
+"""IncidentWorkflow: one durable workflow per incident, from first alert to closure.
+
+The workflow is orchestration only. Responder messages arrive as signals (fire
+and forget) or validated updates (the caller gets an answer or a reason); both
+go through the same `Lifecycle` rules. Side effects queue as `Effect`s and run
+in order as activities on a pump task, so a slow integration never delays a
+deadline. Deadlines are durable timers: the main loop sleeps until the nearest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeKey
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from pydantic import ValidationError
+
+    from activities.policy import PolicyActivities
+    from warroom import models as m
+    from warroom.policy import Policy
+    from workflows.lifecycle import Lifecycle, Refused
+
+SEVERITY = SearchAttributeKey.for_keyword("IncidentSeverity")
+PHASE = SearchAttributeKey.for_keyword("IncidentPhase")
+SERVICE = SearchAttributeKey.for_keyword("IncidentService")
+COMMANDER = SearchAttributeKey.for_keyword("IncidentCommander")
+DECLARED_AT = SearchAttributeKey.for_datetime("IncidentDeclaredAt")
+SEARCH_ATTRIBUTES = (SEVERITY, PHASE, SERVICE, COMMANDER, DECLARED_AT)
+
+# Every responder message: a signal and an update of the same name, one JSON object each.
+MESSAGES: dict[str, type[m.Message] | type[m.AlertBatch]] = {
+    "acknowledge": m.Acknowledge,
+    "assign": m.Assign,
+    "note": m.Note,
+    "mitigate": m.Mitigate,
+    "update": m.StatusUpdate,
+    "escalate": m.SeverityChange,
+    "downgrade": m.SeverityChange,
+    "resolve": m.Resolve,
+    "reopen": m.Reopen,
+    "action_item": m.ActionItemRequest,
+    "postmortem": m.PostmortemEvent,
+    "alerts": m.AlertBatch,
+}
+
+INTEGRATION_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
+INTEGRATION_DEADLINE = timedelta(minutes=10)
+# Continue-as-new well before Temporal's limits (4,096 events suggested, 2,000 updates per run).
+MAX_HISTORY_EVENTS = 3_000
+MAX_MESSAGES_PER_RUN = 1_000
+
+
+@workflow.defn(name="IncidentWorkflow")
+class IncidentWorkflow:
+    @workflow.init
+    def __init__(self, inp: m.IncidentInput) -> None:
+        self.life: Lifecycle | None = None
+        self.input = inp
+        self.wake = False
+        self.pumping = False
+        self.messages_this_run = 0
+        self.visible: dict[str, Any] = {}
+        if inp.resume:
+            self.life = Lifecycle(inp.resume, Policy.model_validate(inp.policy))
+            self.visible = {
+                key.name: value for key in SEARCH_ATTRIBUTES if (value := workflow.info().typed_search_attributes.get(key)) is not None
+            }
+        for name, model in MESSAGES.items():
+            workflow.set_signal_handler(name, self._signal_handler(name, model))
+            workflow.set_update_handler(name, self._update_handler(name, model), validator=self._validator(name, model))
+
+    @workflow.run
+    async def run(self, inp: m.IncidentInput) -> dict[str, Any]:
+        if self.life is None:
+            await self._declare(inp)
+        pump = asyncio.create_task(self._pump())
+        life = self.life
+        assert life is not None
+        while life.state.phase is not m.Phase.CLOSED:
+            self._show()
+            if self._should_continue_as_new():
+                await workflow.wait_condition(lambda: not life.outbox and not self.pumping and workflow.all_handlers_finished())
+                state = life.state.model_copy(update={"runs": life.state.runs + 1})
+                workflow.continue_as_new(
+                    m.IncidentInput(title=state.title, service=state.service, resume=state, policy=life.policy.model_dump(mode="json"))
+                )
+            await self._sleep_until_next_deadline()
+            life.fire_due(workflow.now())
+        self._show()
+        await workflow.wait_condition(lambda: not life.outbox and not self.pumping and workflow.all_handlers_finished())
+        pump.cancel()
+        return life.state.public()
+
+    async def _declare(self, inp: m.IncidentInput) -> None:
+        context = await workflow.execute_local_activity_method(
+            PolicyActivities.load_incident_context,
+            workflow.info().workflow_id,
+            start_to_close_timeout=timedelta(seconds=10),
+            summary="Load severity policy",
+        )
+        policy = Policy.model_validate(context.policy)
+        self.life = Lifecycle.declare(workflow.info().workflow_id, inp, policy, context.links, workflow.now())
+        workflow.upsert_memo({"title": inp.title})
+        self.life.mobilize(workflow.now())
+
+    async def _sleep_until_next_deadline(self) -> None:
+        assert self.life is not None
+        self.wake = False
+        pending = self.life.pending()
+        if not pending:
+            await workflow.wait_condition(lambda: self.wake)
+            return
+        delay = pending[0].next_fire - workflow.now()
+        if delay <= timedelta(0):
+            return
+        try:
+            await workflow.wait_condition(lambda: self.wake, timeout=delay, timeout_summary=pending[0].summary)
+        except asyncio.TimeoutError:
+            pass
+
+    def _should_continue_as_new(self) -> bool:
+        info = workflow.info()
+        return (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() >= MAX_HISTORY_EVENTS
+            or self.messages_this_run >= MAX_MESSAGES_PER_RUN
+        )
+
+    async def _pump(self) -> None:
+        """Run queued effects one at a time, in order. A failed integration is
+        recorded and reported; it never stops the incident."""
+        assert self.life is not None
+        life = self.life
+        while True:
+            await workflow.wait_condition(lambda: bool(life.outbox))
+            self.pumping = True
+            effect = life.outbox.pop(0)
+            arg = effect.build(effect.key)
+            if arg is not None:
+                try:
+                    result = await workflow.execute_activity_method(
+                        effect.activity,
+                        arg,
+                        summary=effect.summary,
+                        start_to_close_timeout=timedelta(seconds=30),
+                        schedule_to_close_timeout=INTEGRATION_DEADLINE,
+                        retry_policy=INTEGRATION_RETRY,
+                    )
+                    if effect.then:
+                        effect.then(result)
+                except ActivityError as err:
+                    life.integration_failed(effect, _reason(err), workflow.now())
+            self.pumping = False
+            self.wake = True
+
+    def _show(self) -> None:
+        """Keep search attributes exact and the Temporal UI's current details fresh."""
+        assert self.life is not None
+        s = self.life.state
+        wanted = {
+            SEVERITY: s.severity.value,
+            PHASE: s.phase.value,
+            SERVICE: s.service,
+            COMMANDER: s.roles.get(m.Role.COMMANDER),
+            DECLARED_AT: s.metrics.declared_at,
+        }
+        changes = [
+            key.value_set(value) if value is not None else key.value_unset()
+            for key, value in wanted.items()
+            if self.visible.get(key.name) != value
+        ]
+        if changes:
+            workflow.upsert_search_attributes(changes)
+            self.visible.update({key.name: value for key, value in wanted.items()})
+        workflow.set_current_details(self.life.details(workflow.now()))
+
+    # --- messages ---------------------------------------------------------------------
+
+    def _signal_handler(self, name: str, model: type):
+        async def handle(payload: dict[str, Any]) -> None:
+            await workflow.wait_condition(lambda: self.life is not None)
+            assert self.life is not None
+            now = workflow.now()
+            self.messages_this_run += 1
+            try:
+                self.life.handle(name, model.model_validate(payload), now)
+            except ValidationError as err:
+                self.life.log(now, _actor(payload), "refused", f"{name} refused: {m.explain(err)}")
+            except Refused as err:
+                self.life.log(now, _actor(payload), "refused", f"{name} refused: {err}")
+            self.wake = True
+
+        return handle
+
+    def _validator(self, name: str, model: type):
+        def validate(payload: dict[str, Any]) -> None:
+            try:
+                msg = model.model_validate(payload)
+            except ValidationError as err:
+                raise ApplicationError(f"{name}: {m.explain(err)}", type="InvalidMessage", non_retryable=True)
+            if self.life is not None:
+                try:
+                    self.life.check(name, msg)
+                except Refused as err:
+                    kind = "IncidentLeftVerify" if name == "alerts" else "Refused"
+                    raise ApplicationError(str(err), type=kind, non_retryable=True)
+
+        return validate
+
+    def _update_handler(self, name: str, model: type):
+        async def handle(payload: dict[str, Any]) -> Any:
+            await workflow.wait_condition(lambda: self.life is not None)
+            assert self.life is not None
+            self.messages_this_run += 1
+            try:
+                outcome = self.life.handle(name, model.model_validate(payload), workflow.now())
+            except Refused as err:
+                raise ApplicationError(str(err), type="Refused", non_retryable=True)
+            finally:
+                self.wake = True
+            s = self.life.state
+            if isinstance(outcome, m.AlertRouting):
+                return outcome
+            return m.Receipt(incident_id=s.id, phase=s.phase, severity=s.severity, text=outcome)
+
+        return handle
+
+    @workflow.query
+    def state(self) -> dict[str, Any]:
+        """The whole incident as JSON."""
+        if self.life is None:
+            return {"id": workflow.info().workflow_id, "title": self.input.title, "phase": m.Phase.TRIAGE.value}
+        return self.life.state.public()
+
+
+def _actor(payload: Any) -> str:
+    return str(payload.get("by") or "unknown") if isinstance(payload, dict) else "unknown"
+
+
+def _reason(err: ActivityError) -> str:
+    cause = err.cause
+    return str(cause.message if isinstance(cause, ApplicationError) else cause or err)
