@@ -27,8 +27,10 @@ def parse_duration(value: str | int | float | timedelta) -> timedelta:
 
 
 def humanize(delta: timedelta) -> str:
-    """`1h 30m` style, for summaries people read in the Temporal UI."""
-    seconds = int(delta.total_seconds())
+    """`1h 30m` style, for summaries people read; past an hour, to the minute."""
+    seconds = round(delta.total_seconds())
+    if seconds >= 3600:
+        seconds = round(seconds / 60) * 60
     parts = []
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
         if seconds >= size:

@@ -53,6 +53,8 @@ INTEGRATION_DEADLINE = timedelta(minutes=10)
 # Continue-as-new well before Temporal's limits (4,096 events suggested, 2,000 updates per run).
 MAX_HISTORY_EVENTS = 3_000
 MAX_MESSAGES_PER_RUN = 1_000
+# Deadlines due within this much of each other fire together: no millisecond timers.
+TIMER_GRANULARITY = timedelta(seconds=1)
 
 
 @workflow.defn(name="IncidentWorkflow")
@@ -90,7 +92,7 @@ class IncidentWorkflow:
                     m.IncidentInput(title=state.title, service=state.service, resume=state, policy=life.policy.model_dump(mode="json"))
                 )
             await self._sleep_until_next_deadline()
-            life.fire_due(workflow.now())
+            life.fire_due(workflow.now(), TIMER_GRANULARITY)
         self._show()
         await workflow.wait_condition(lambda: not life.outbox and not self.pumping and workflow.all_handlers_finished())
         pump.cancel()
@@ -116,7 +118,7 @@ class IncidentWorkflow:
             await workflow.wait_condition(lambda: self.wake)
             return
         delay = pending[0].next_fire - workflow.now()
-        if delay <= timedelta(0):
+        if delay <= TIMER_GRANULARITY:
             return
         try:
             await workflow.wait_condition(lambda: self.wake, timeout=delay, timeout_summary=pending[0].summary)
@@ -235,7 +237,8 @@ class IncidentWorkflow:
         """The whole incident as JSON."""
         if self.life is None:
             return {"id": workflow.info().workflow_id, "title": self.input.title, "phase": m.Phase.TRIAGE.value}
-        return self.life.state.public()
+        pending = len(self.life.outbox) + int(self.pumping)
+        return {**self.life.state.public(), "pending_effects": pending}
 
 
 def _actor(payload: Any) -> str:

@@ -499,9 +499,11 @@ class Lifecycle:
     def pending(self) -> list[Deadline]:
         return sorted((d for d in self.state.deadlines.values() if d.met_at is None), key=lambda d: d.next_fire)
 
-    def fire_due(self, now: datetime) -> None:
+    def fire_due(self, now: datetime, slack: timedelta = timedelta(0)) -> None:
+        """Act on every deadline due by `now + slack`, so deadlines a moment apart
+        fire together instead of costing a timer each."""
         for d in self.pending():
-            if d.next_fire <= now:
+            if d.next_fire <= now + slack:
                 getattr(self, f"fire_{d.name}")(d, now)
 
     def fire_status_update(self, d: Deadline, now: datetime) -> None:
@@ -553,7 +555,8 @@ class Lifecycle:
             recipients = [owner]
             d.next_fire = d.due
         else:
-            text = f"postmortem {what} for {s.id} is overdue by {humanize(now - d.due)}"
+            late = now - d.due
+            text = f"postmortem {what} for {s.id} is " + (f"overdue by {humanize(late)}" if late >= timedelta(minutes=1) else "due now")
             recipients = sorted({owner, commander} - {None})
             d.next_fire = now + self.policy.timing.overdue_every
         d.reminders += 1

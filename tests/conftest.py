@@ -1,0 +1,71 @@
+"""Temporal for tests: a time-skipping server per test, one real dev server per
+session for tests that need one; a fresh worker and data directory per test."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from tests.support import Warroom
+from worker.devserver import temporal_binary
+from worker.temporal import ensure_search_attributes
+
+TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
+
+
+@pytest.fixture
+async def env():
+    """A time-skipping server of the test's own (it starts in ~0.1 s): days of
+    incident timers in milliseconds, and no timer of another test in the way."""
+    environment = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(TEST_SERVER), data_converter=pydantic_data_converter
+    )
+    await ensure_search_attributes(environment.client)
+    yield environment
+    await environment.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def dev_env():
+    """A real `temporal server start-dev`, for visibility, the CLI and other processes."""
+    environment = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_binary(),
+        data_converter=pydantic_data_converter,
+        dev_server_extra_args=["--log-level", "error"],
+    )
+    await ensure_search_attributes(environment.client)
+    yield environment
+    await environment.shutdown()
+
+
+@pytest.fixture
+async def warroom(env, tmp_path):
+    async with Warroom(env, tmp_path) as w:
+        yield w
+
+
+@pytest.fixture
+async def live_warroom(dev_env, tmp_path):
+    async with Warroom(dev_env, tmp_path) as w:
+        yield w
+
+
+_exit_status = 0
+
+
+def pytest_sessionfinish(session, exitstatus):
+    global _exit_status
+    _exit_status = int(exitstatus)
+
+
+def pytest_unconfigure(config):
+    """Leave before interpreter teardown, where the Temporal SDK can abort a
+    passing run (sdk-python issue 300); the summary has been printed by now."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(_exit_status)
