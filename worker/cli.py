@@ -67,6 +67,11 @@ def run_cli(argv: list[str] | None = None) -> int:
         return 1
 
 
+def print_json(data: Any) -> None:
+    """Plain JSON for scripts: no colours, no wrapping."""
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
 def _user(by: str | None) -> str:
     return by or getpass.getuser()
 
@@ -158,7 +163,7 @@ def declare(
 
     state = _run(go())
     if as_json:
-        out.print_json(data=state)
+        print_json(state)
         return
     out.print(f"[bold]{state['id']}[/bold] {state.get('severity', '')} declared: {title}")
     link = state.get("links", {}).get("Temporal UI")
@@ -217,7 +222,7 @@ def list_incidents(
 
     rows = _run(go())
     if as_json:
-        out.print_json(data=rows)
+        print_json(rows)
         return
     table = Table("id", "sev", "phase", "service", "commander", "declared", "title")
     for r in rows:
@@ -242,7 +247,7 @@ def show(incident: IncidentId, as_json: AsJson = False) -> None:
 
     state = _run(go())
     if as_json:
-        out.print_json(data=state)
+        print_json(state)
         return
     render_incident(m.IncidentState.model_validate(state))
 
