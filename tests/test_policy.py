@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pathlib import Path
 
 from warroom.durations import humanize, parse_duration
 from warroom.models import Impact, Severity
@@ -107,3 +108,10 @@ def test_humanize_reads_like_a_person():
 @pytest.mark.parametrize("value", ["sev1", "SEV 1", "1", 1, Severity.SEV1])
 def test_severity_spellings(value):
     assert Severity.parse(value) is Severity.SEV1
+
+
+def test_the_example_policy_file_loads():
+    policy = load_policy(Path(__file__).parent.parent / "deploy" / "warroom.example.toml")
+    assert policy.severities[Severity.SEV1].update_cadence == timedelta(minutes=15)
+    assert [s.target for s in policy.escalation("checkout")] == ["primary", "secondary", "eng-manager"]
+    assert policy.classify(Impact(payments_or_auth_down=True)) is Severity.SEV1

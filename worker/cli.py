@@ -21,7 +21,7 @@ from typing import Annotated, Any
 import click
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -159,7 +159,7 @@ def declare(
     async def go() -> dict[str, Any]:
         client, settings = await _client()
         handle = await start_incident(client, settings, f"inc-{secrets.token_hex(4)}", inp)
-        return await handle.query(IncidentWorkflow.state)
+        return await declared_state(handle)
 
     state = _run(go())
     if as_json:
@@ -169,6 +169,16 @@ def declare(
     link = state.get("links", {}).get("Temporal UI")
     if link:
         out.print(f"Temporal UI: {link}")
+
+
+async def declared_state(handle: Any) -> dict[str, Any]:
+    """The state once the workflow has applied its policy (its first task)."""
+    for _ in range(100):
+        state = await handle.query(IncidentWorkflow.state)
+        if "severity" in state:
+            return state
+        await asyncio.sleep(0.05)
+    raise Failure(f"{handle.id} was started but no worker has picked it up (is `warroom up` or `warroom worker` running?)")
 
 
 async def start_incident(client: Client, settings: Settings, workflow_id: str, inp: m.IncidentInput):
@@ -224,7 +234,7 @@ def list_incidents(
     if as_json:
         print_json(rows)
         return
-    table = Table("id", "sev", "phase", "service", "commander", "declared", "title")
+    table = Table(Column("id", no_wrap=True), "sev", "phase", "service", "commander", "declared", "title")
     for r in rows:
         table.add_row(r["id"], r["severity"], r["phase"], r["service"], r["commander"], r["declared_at"][:16], r["title"])
     out.print(table)

@@ -12,6 +12,7 @@ import signal
 from datetime import timedelta
 
 from rich.console import Console
+from temporalio.service import RPCError
 
 from warroom.settings import Settings
 from worker.devserver import dev_server
@@ -33,7 +34,10 @@ async def _until_stopped() -> None:
 async def serve(settings: Settings, console: Console) -> None:
     """Run the worker until a stop signal; then shut it down gracefully."""
     client = await connect(settings)
-    await ensure_search_attributes(client)
+    try:
+        await ensure_search_attributes(client)
+    except RPCError as err:  # e.g. Temporal Cloud without admin rights: registered by hand
+        console.print(f"[yellow]could not check search attributes ({err.message}); register them once by hand[/yellow]")
     worker = build_worker(client, settings, graceful_shutdown_timeout=GRACEFUL_SHUTDOWN)
     async with worker:
         console.print(f"worker polling task queue [bold]{settings.task_queue}[/bold] on {settings.temporal_address}")

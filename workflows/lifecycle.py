@@ -30,6 +30,7 @@ from warroom.models import (
     AlertRouting,
     Assign,
     Deadline,
+    Impact,
     IncidentInput,
     IncidentState,
     Message,
@@ -115,7 +116,7 @@ class Lifecycle:
         life = cls(state, policy)
         how = "declared" if inp.source == "manual" else f"opened from {inp.source} alert"
         life.log(now, inp.declared_by, "declared", f"{severity} {how}: {inp.title} (service {inp.service})")
-        if inp.severity and inp.severity != classified:
+        if inp.severity and inp.severity != classified and inp.impact != Impact():
             life.log(now, "warroom", "triage", f"declared as {severity}; the impact policy alone says {classified}")
         if inp.recurrence_of:
             life.log(now, "warroom", "recurrence", f"recurrence of {inp.recurrence_of}")
