@@ -67,6 +67,8 @@ class IncidentWorkflow:
         self.pumping = False
         self.messages_this_run = 0
         self.visible: dict[str, Any] = {}
+        self.timer: asyncio.Task[None] | None = None
+        self.timer_key: tuple[str, Any] | None = None
         if inp.resume:
             self.life = Lifecycle(inp.resume, Policy.model_validate(inp.policy))
             self.visible = {
@@ -94,6 +96,8 @@ class IncidentWorkflow:
             await self._sleep_until_next_deadline()
             life.fire_due(workflow.now(), TIMER_GRANULARITY)
         self._show()
+        if self.timer:
+            self.timer.cancel()
         await workflow.wait_condition(lambda: not life.outbox and not self.pumping and workflow.all_handlers_finished())
         pump.cancel()
         return life.state.public()
@@ -111,19 +115,27 @@ class IncidentWorkflow:
         self.life.mobilize(workflow.now())
 
     async def _sleep_until_next_deadline(self) -> None:
+        """Wait for a message, an effect, or the nearest deadline. The deadline's
+        timer lives until that deadline changes: waking for a message does not
+        cost a cancelled and a new timer in the history."""
         assert self.life is not None
         self.wake = False
         pending = self.life.pending()
-        if not pending:
-            await workflow.wait_condition(lambda: self.wake)
-            return
-        delay = pending[0].next_fire - workflow.now()
-        if delay <= TIMER_GRANULARITY:
-            return
-        try:
-            await workflow.wait_condition(lambda: self.wake, timeout=delay, timeout_summary=pending[0].summary)
-        except asyncio.TimeoutError:
-            pass
+        nearest = pending[0] if pending else None
+        key = (nearest.name, nearest.next_fire) if nearest else None
+        if key != self.timer_key:
+            if self.timer and not self.timer.done():
+                self.timer.cancel()
+            self.timer, self.timer_key = None, key
+            if nearest:
+                delay = nearest.next_fire - workflow.now()
+                if delay <= TIMER_GRANULARITY:
+                    return
+                self.timer = asyncio.create_task(workflow.sleep(delay, summary=nearest.summary))
+        timer = self.timer
+        await workflow.wait_condition(lambda: self.wake or (timer is not None and timer.done()))
+        if timer is not None and timer.done():
+            self.timer_key = None
 
     def _should_continue_as_new(self) -> bool:
         info = workflow.info()
