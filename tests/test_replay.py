@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
@@ -25,3 +26,14 @@ async def test_replay(path):
     replayer = Replayer(workflows=[IncidentWorkflow], data_converter=pydantic_data_converter)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
+def test_every_activity_and_timer_says_what_it_is(path):
+    """The Temporal UI shows these summaries; an unnamed step is an unreadable step."""
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    kinds = (EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, EventType.EVENT_TYPE_TIMER_STARTED)
+    scheduled = [e for e in history.events if e.event_type in kinds]
+    assert scheduled
+    unnamed = [e.event_id for e in scheduled if not e.user_metadata.summary.data]
+    assert unnamed == []

@@ -18,7 +18,6 @@ from collections.abc import Coroutine
 from datetime import date
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 from rich.table import Column, Table
@@ -56,12 +55,12 @@ def run_cli(argv: list[str] | None = None) -> int:
     try:
         result = app(args=argv, standalone_mode=False)
         return result if isinstance(result, int) else 0
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except click.exceptions.Abort:
+    except typer.Abort:
         err.print("aborted")
         return 130
+    except typer.TyperException as exc:  # usage errors: Typer prints usage and the reason
+        exc.show()
+        return exc.exit_code
     except Failure as exc:
         err.print(f"[red]error:[/red] {exc}")
         return 1
