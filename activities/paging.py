@@ -1,15 +1,15 @@
 """Paging: resolve an escalation step to the person on call and reach them.
 
-Pages go out as chat direct messages through the configured chat backend; the
-target is resolved at send time, so a rotation handoff mid-incident pages
-whoever is on call now.
+Pages go out as chat direct messages through the configured chat backend. The
+target is resolved for the moment the page was due (not when a retry happens to
+run), so a rotation handoff mid-incident pages whoever was on call then.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from temporalio import activity
 
 from activities.chat import ChatBackend, DirectMessage
@@ -24,6 +24,7 @@ class PageRequest(BaseModel):
     title: str
     target: str
     step: int
+    at: datetime | None = Field(None, description="when the page was due: who is on call then")
     incident_url: str | None = None
     idempotency_key: str
 
@@ -40,7 +41,7 @@ class PagingActivities:
 
     @activity.defn
     async def page_responder(self, req: PageRequest) -> PageResult:
-        user = self.policy.resolve_target(req.service, req.target, datetime.now(UTC))
+        user = self.policy.resolve_target(req.service, req.target, req.at or datetime.now(UTC))
         link = f" {req.incident_url}" if req.incident_url else ""
         text = (
             f":rotating_light: You are paged ({req.target}, step {req.step + 1}) for {req.severity} "

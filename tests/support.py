@@ -23,11 +23,11 @@ from workflows.incident import IncidentWorkflow
 class Warroom:
     """A worker on its own task queue and data directory, plus shortcuts."""
 
-    def __init__(self, env: WorkflowEnvironment, data_dir: Path, **worker_options: Any):
+    def __init__(self, env: WorkflowEnvironment, data_dir: Path, config: Path | None = None, **worker_options: Any):
         self.env = env
         self.client = env.client
         self.settings = Settings(
-            data_dir=data_dir, task_queue=f"warroom-test-{uuid.uuid4().hex[:8]}", config=None
+            data_dir=data_dir, task_queue=f"warroom-test-{uuid.uuid4().hex[:8]}", config=config
         )
         self.worker = build_worker(self.client, self.settings, **worker_options)
         self.started: list[str] = []

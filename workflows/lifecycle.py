@@ -456,9 +456,10 @@ class Lifecycle:
             PagingActivities.page_responder,
             lambda key: PageRequest(
                 incident_id=s.id, service=s.service, severity=s.severity, title=s.title, target=target,
-                step=step, incident_url=self.state.links.get("Temporal UI"), idempotency_key=key,
+                step=step, at=now, incident_url=self.state.links.get("Temporal UI"), idempotency_key=key,
             ),
             f"Page {target} on-call for {s.service}",
+            then=lambda result: self.log(now, "warroom", "paged", f"paged {result.user} ({target}) via {result.via}"),
         )
         if step + 1 < len(steps):
             nxt = steps[step + 1]
