@@ -1,0 +1,54 @@
+"""The deployment files speak the same settings as the code."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from warroom.settings import Settings
+
+DEPLOY = Path(__file__).parent.parent / "deploy"
+MANIFESTS = sorted((DEPLOY / "kubernetes").glob("*.yaml"))
+
+
+def documents():
+    for path in MANIFESTS:
+        for doc in yaml.safe_load_all(path.read_text()):
+            if doc:
+                yield path.name, doc
+
+
+def warroom_variables():
+    for name, doc in documents():
+        for key in (doc.get("data") or {}) | (doc.get("stringData") or {}):
+            if key.startswith("WARROOM_"):
+                yield name, key
+        for container in doc.get("spec", {}).get("template", {}).get("spec", {}).get("containers", []):
+            for env in container.get("env", []):
+                yield name, env["name"]
+    for key in re.findall(r"\b(WARROOM_[A-Z_]+)=", (DEPLOY / "Dockerfile").read_text()):
+        yield "Dockerfile", key
+
+
+def test_every_manifest_parses_and_is_labelled():
+    kinds = {(doc["kind"], doc["metadata"]["name"]) for _, doc in documents()}
+    assert {("Deployment", "warroom-worker"), ("Deployment", "warroom-gateway"), ("Service", "warroom-gateway")} <= kinds
+    assert sum(kind == "PodDisruptionBudget" for kind, _ in kinds) == 2
+
+
+def test_every_warroom_variable_is_a_real_setting():
+    settings = set(Settings.model_fields)
+    seen = list(warroom_variables())
+    assert len(seen) > 20
+    unknown = [(file, key) for file, key in seen if key.removeprefix("WARROOM_").lower() not in settings]
+    assert unknown == []
+
+
+def test_workers_get_time_to_finish_activities():
+    for _, doc in documents():
+        if doc["kind"] == "Deployment":
+            pod = doc["spec"]["template"]["spec"]
+            assert pod["terminationGracePeriodSeconds"] > 10, "longer than the worker's graceful shutdown"
+            assert pod["securityContext"]["runAsNonRoot"]
