@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -51,6 +52,9 @@ class Settings(BaseSettings):
     postmortem_review_due: timedelta = timedelta(days=5)
 
     config: Path | None = None
+
+    otel_exporter: Literal["none", "console", "otlp"] = "none"
+    otel_endpoint: str | None = None
 
     _durations = field_validator(
         "monitoring_window", "postmortem_draft_due", "postmortem_review_due", mode="before"

@@ -3,13 +3,16 @@ converter, and TLS or an API key when pointed at a real cluster or Temporal Clou
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
-from temporalio.client import Client, TLSConfig
+from temporalio.client import Client, Interceptor, TLSConfig
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from warroom.settings import Settings
+from worker.telemetry import tracing_interceptors
 
 
 def tls_config(settings: Settings) -> TLSConfig | bool:
@@ -20,13 +23,14 @@ def tls_config(settings: Settings) -> TLSConfig | bool:
     return TLSConfig(client_cert=cert, client_private_key=key, server_root_ca_cert=ca)
 
 
-async def connect(settings: Settings) -> Client:
+async def connect(settings: Settings, interceptors: Sequence[Interceptor] | None = None) -> Client:
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         api_key=settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None,
         tls=tls_config(settings),
         data_converter=pydantic_data_converter,
+        interceptors=tracing_interceptors(settings) if interceptors is None else interceptors,
     )
 
 

@@ -1,0 +1,47 @@
+"""One trace follows an incident from its caller into the workflow and activities."""
+
+from __future__ import annotations
+
+import uuid
+
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from temporalio.client import Client
+
+from warroom import models as m
+from warroom.settings import Settings
+from worker.telemetry import tracing_interceptors
+from worker.worker import build_worker
+from workflows.incident import IncidentWorkflow
+
+
+async def test_caller_workflow_and_activity_spans_share_one_trace(env, tmp_path):
+    spans = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(spans))
+    settings = Settings(data_dir=tmp_path, task_queue=f"trace-{uuid.uuid4().hex[:6]}")
+    config = env.client.config()
+    # Keep the environment's own interceptors: they make result() skip time.
+    client = Client(**{**config, "interceptors": [*config["interceptors"], *tracing_interceptors(settings, provider)]})
+
+    async with build_worker(client, settings):
+        with provider.get_tracer("test").start_as_current_span("alert received"):
+            handle = await client.start_workflow(
+                IncidentWorkflow.run, m.IncidentInput(title="Traced", severity="SEV3"),
+                id=f"inc-{uuid.uuid4().hex[:8]}", task_queue=settings.task_queue,
+            )
+        await handle.execute_update("resolve", {"by": "alice", "summary": "done"}, result_type=m.Receipt)
+        await handle.result()
+
+    finished = spans.get_finished_spans()
+    root = next(s for s in finished if s.name == "alert received")
+    in_trace = {s.name for s in finished if s.context.trace_id == root.context.trace_id}
+    assert "StartWorkflow:IncidentWorkflow" in in_trace
+    assert "RunWorkflow:IncidentWorkflow" in in_trace
+    assert "RunActivity:open_channel" in in_trace and "RunActivity:publish_status" in in_trace
+
+
+def test_tracing_is_off_unless_configured():
+    assert tracing_interceptors(Settings()) == []
+    assert len(tracing_interceptors(Settings(otel_exporter="console"))) == 1
