@@ -15,6 +15,7 @@ from rich.console import Console
 
 from warroom.settings import Settings
 from worker.devserver import dev_server
+from worker.schedules import ensure_follow_up_schedule
 from worker.temporal import connect, ensure_search_attributes
 from worker.worker import build_worker
 
@@ -34,6 +35,7 @@ async def serve(settings: Settings, console: Console) -> None:
     """Run the worker until a stop signal; then shut it down gracefully."""
     client = await connect(settings)
     await ensure_search_attributes(client)
+    await ensure_follow_up_schedule(client, settings)
     worker = build_worker(client, settings, graceful_shutdown_timeout=GRACEFUL_SHUTDOWN)
     async with worker:
         console.print(f"worker polling task queue [bold]{settings.task_queue}[/bold] on {settings.temporal_address}")
