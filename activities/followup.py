@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel
 from temporalio import activity
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from activities.archive import archive_dir, read_archive
 from activities.chat import ChatBackend, DirectMessage
@@ -81,10 +82,15 @@ class FollowUpActivities:
         (only those on this worker's task queue: another queue's worker answers for its own)."""
         items = [i for s in read_archive(self.settings.data_dir) for i in self._items(s, closed=True)]
         query = f"WorkflowType = 'IncidentWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '{self.settings.task_queue}'"
-        async for wf in self.client.list_workflows(query):
-            raw = await self.client.get_workflow_handle(wf.id).query("state")
-            if "metrics" in raw:
-                items += self._items(IncidentState.model_validate(raw), closed=False)
+        try:
+            async for wf in self.client.list_workflows(query):
+                raw = await self.client.get_workflow_handle(wf.id).query("state")
+                if "metrics" in raw:
+                    items += self._items(IncidentState.model_validate(raw), closed=False)
+        except RPCError as err:  # the time-skipping test server has no visibility to list with
+            if err.status is not RPCStatusCode.UNIMPLEMENTED:
+                raise
+            activity.logger.warning("this Temporal server cannot list workflows; open incidents skipped")
         return items
 
     @activity.defn

@@ -37,9 +37,8 @@ def render(state: IncidentState, generated_at: datetime) -> str:
     sections = [
         _front_matter(s, generated_at),
         f"# Postmortem: {s.title}\n",
-        "> Blameless: describe conditions, systems and decisions, not people as causes. "
-        '"The deployment pipeline did not catch the regression before production", '
-        'not "the engineer deployed broken code".\n',
+        "> Blameless: describe the conditions, systems and decisions that made this possible, "
+        'never a person as the cause; e.g. "The deployment pipeline did not catch the regression before production".\n',
         _summary(s),
         _impact(s),
         _detection(s),
