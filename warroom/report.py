@@ -147,7 +147,9 @@ def on_call_load(incidents: list[IncidentState], night: tuple[int, int] = NIGHT)
         for user, joined in people(s).items():
             load[user].incidents += 1
             if end:
-                load[user].hours = round(load[user].hours + max((end - joined) / timedelta(hours=1), 0.0), 2)
+                load[user].hours += max((end - joined) / timedelta(hours=1), 0.0)
+    for person in load.values():
+        person.hours = round(person.hours, 2)
     return dict(sorted(load.items(), key=lambda kv: (-kv[1].pages, -kv[1].hours, kv[0])))
 
 
