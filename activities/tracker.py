@@ -41,6 +41,12 @@ class TrackerRef(BaseModel):
 class TrackerBackend(Protocol):
     async def create(self, item: TrackerItem) -> TrackerRef: ...
 
+    async def status(self, key: str) -> Literal["open", "done"] | None:
+        """The issue's state folded to two values: "done" once it is resolved or
+        closed, "open" otherwise; None when no issue has that key. Read-only, so
+        the follow-up workflow may call it as often as it likes."""
+        ...
+
 
 class LocalTracker:
     def __init__(self, data_dir: Path):
@@ -59,6 +65,10 @@ class LocalTracker:
                 "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
             }
         return TrackerRef(key=key)
+
+    async def status(self, key: str) -> Literal["open", "done"] | None:
+        issue = self.store.read()["issues"].get(key)
+        return None if issue is None else issue["status"]
 
 
 class TrackerActivities:

@@ -240,6 +240,11 @@ class PostmortemEvent(Message):
     link: str | None = Field(None, max_length=1000)
 
 
+class DraftPostmortem(Message):
+    """Ask for a postmortem draft from the timeline now, for any incident (SEV1/SEV2
+    get one automatically when they leave verify). It replaces an earlier draft."""
+
+
 class Receipt(BaseModel):
     """What an accepted update answers: enough for a CLI line."""
 
@@ -267,6 +272,15 @@ class ActionItem(BaseModel):
     status: Literal["open", "done"] = "open"
     tracker_key: str | None = None
     tracker_url: str | None = None
+
+
+class PageRecord(BaseModel):
+    """Who a page reached and when: the on-call load report counts these."""
+
+    at: datetime
+    target: str
+    user: str
+    step: int = 0
 
 
 class Deadline(BaseModel):
@@ -341,6 +355,7 @@ class IncidentState(BaseModel):
     timeline: list[TimelineEntry] = Field(default_factory=list)
     alerts: dict[str, AlertRecord] = Field(default_factory=dict)
     action_items: list[ActionItem] = Field(default_factory=list)
+    pages: list[PageRecord] = Field(default_factory=list)
     deadlines: dict[str, Deadline] = Field(default_factory=dict)
     metrics: Metrics
     postmortem: Postmortem = Field(default_factory=Postmortem)

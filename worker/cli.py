@@ -15,8 +15,9 @@ import os
 import secrets
 import sys
 from collections.abc import Coroutine
-from datetime import date
-from typing import Annotated, Any
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.console import Console
@@ -25,7 +26,11 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.archive import read_archive
+from warroom import blameless
 from warroom import models as m
+from warroom import report as reports
+from warroom.durations import parse_duration
 from warroom.settings import Settings
 from worker.temporal import connect
 from workflows.incident import IncidentWorkflow
@@ -415,12 +420,64 @@ def action_item(
 @app.command()
 def postmortem(
     incident: IncidentId,
-    event: Annotated[str, typer.Argument(help="submitted or reviewed")],
+    event: Annotated[str, typer.Argument(help="submitted, reviewed, or draft (write a draft from the timeline)")],
     link: Annotated[str | None, typer.Option()] = None,
+    file: Annotated[Path | None, typer.Option("--file", help="check this postmortem for blameful wording; its path is the link")] = None,
     by: By = "",
 ) -> None:
-    """Record the postmortem draft as submitted, or the review as held."""
+    """Record the postmortem draft as submitted or the review as held, or ask for a draft.
+
+    With --file the text is checked here first: sentences that put the cause on a
+    person are printed with an analytical rewording. Warnings only; it is still sent."""
+    if event == "draft":
+        if file or link:
+            raise Failure("a draft is written from the timeline; --file and --link go with `submitted`")
+        send(incident, "draft_postmortem", {"by": _user(by)})
+        return
+    if file:
+        try:
+            findings = blameless.check(file.read_text())
+        except OSError as exc:
+            raise Failure(f"cannot read {file}: {exc.strerror}") from None
+        for finding in findings:
+            err.print(f"[yellow]blameless:[/yellow] {finding}")
+        if not findings:
+            err.print("blameless: no sentence puts the cause on a person")
+        link = link or str(file.resolve())
     send(incident, "postmortem", {"by": _user(by), "event": event, "link": link})
+
+
+@app.command()
+def report(
+    since: Annotated[str, typer.Option(help="incidents that started this long ago or later (90d, 12w, P90D); 'all' for every one")] = "90d",
+    fmt: Annotated[Literal["table", "markdown", "json"], typer.Option("--format")] = "table",
+    plot: Annotated[Path | None, typer.Option("--plot", help="also draw trend charts into this PNG")] = None,
+    night: Annotated[str, typer.Option(help="night hours in UTC for on-call load, START-END")] = "22-7",
+) -> None:
+    """Report across archived incidents: MTTx, MTBF, on-call load, postmortems, action items, alert fatigue."""
+    settings = Settings()
+    try:
+        window = None if since == "all" else parse_duration(since)
+        start, end = (int(h) for h in night.split("-"))
+    except ValueError as exc:
+        raise Failure(str(exc) if "duration" in str(exc) else f"--night must look like 22-7, not {night!r}") from None
+    teams = {name: svc.team for name, svc in settings.policy.services.items() if svc.team}
+    result = reports.build(read_archive(settings.data_dir), datetime.now(UTC), window, teams, (start, end))
+    if fmt == "json":
+        out.print_json(result.model_dump_json())
+    elif fmt == "markdown":
+        out.print(reports.to_markdown(result), markup=False)
+    else:
+        for title, header, rows in reports.tables(result):
+            table = Table(*header, title=title, title_justify="left")
+            for row in rows:
+                table.add_row(*row)
+            out.print(table)
+    if plot:
+        from warroom.charts import plot as draw
+
+        draw(result, plot)
+        err.print(f"charts written to {plot}")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from temporalio.service import RPCError
 
 from warroom.settings import Settings
 from worker.devserver import dev_server
+from worker.schedules import ensure_follow_up_schedule
 from worker.temporal import connect, ensure_search_attributes
 from worker.worker import build_worker
 
@@ -38,6 +39,7 @@ async def serve(settings: Settings, console: Console) -> None:
         await ensure_search_attributes(client)
     except RPCError as err:  # e.g. Temporal Cloud without admin rights: registered by hand
         console.print(f"[yellow]could not check search attributes ({err.message}); register them once by hand[/yellow]")
+    await ensure_follow_up_schedule(client, settings)
     worker = build_worker(client, settings, graceful_shutdown_timeout=GRACEFUL_SHUTDOWN)
     async with worker:
         console.print(f"worker polling task queue [bold]{settings.task_queue}[/bold] on {settings.temporal_address}")

@@ -45,6 +45,7 @@ MESSAGES: dict[str, type[m.Message] | type[m.AlertBatch]] = {
     "reopen": m.Reopen,
     "action_item": m.ActionItemRequest,
     "postmortem": m.PostmortemEvent,
+    "draft_postmortem": m.DraftPostmortem,
     "alerts": m.AlertBatch,
 }
 

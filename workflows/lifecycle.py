@@ -16,8 +16,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from activities.archive import ArchiveActivities, ArchiveRequest
 from activities.chat import ChannelArchive, ChannelPost, ChannelTopic, ChatActivities, DirectMessage, OpenChannel
-from activities.paging import PageRequest, PagingActivities
+from activities.paging import PageRequest, PageResult, PagingActivities
+from activities.postmortem import CheckRequest, DraftRequest, PostmortemActivities
 from activities.statuspage import StatusPageActivities, StatusPost, public_wording
 from activities.tracker import TrackerActivities, TrackerItem
 from warroom.durations import humanize
@@ -31,6 +33,7 @@ from warroom.models import (
     Assign,
     Deadline,
     Impact,
+    DraftPostmortem,
     IncidentInput,
     IncidentState,
     Message,
@@ -38,6 +41,7 @@ from warroom.models import (
     Mitigate,
     MitigationAction,
     Note,
+    PageRecord,
     Phase,
     PostmortemEvent,
     PublicStatus,
@@ -348,12 +352,19 @@ class Lifecycle:
                 owner=item.owner,
                 due=item.due,
                 severity=s.severity,
-                description=f"Follow-up of incident {s.id} ({s.title}). {self.state.links.get('Temporal UI', '')}".strip(),
+                description=self.action_item_description(),
             ),
             f"Create action item {item.number} in tracker",
             then=created,
         )
         return f"action item {item.number} recorded"
+
+    def action_item_description(self) -> str:
+        s = self.state
+        parts = [f"Follow-up of incident {s.id} ({s.title}).", s.links.get("Temporal UI", "")]
+        if s.postmortem.draft_link:
+            parts.append(f"Postmortem: {s.postmortem.draft_link}")
+        return " ".join(p for p in parts if p)
 
     def on_postmortem(self, msg: PostmortemEvent, now: datetime) -> str:
         s = self.state
@@ -362,6 +373,7 @@ class Lifecycle:
             pm.submitted_at, pm.submitted_link = now, msg.link or pm.submitted_link
             self.meet("postmortem_draft", now)
             text = "postmortem draft submitted" + (f": {msg.link}" if msg.link else "")
+            self.check_blameless(pm.submitted_link or pm.draft_link, now)
         else:
             pm.reviewed_at = now
             self.meet("postmortem_review", now)
@@ -369,6 +381,63 @@ class Lifecycle:
         self.log(now, msg.by, "postmortem", text)
         self.maybe_close(now)
         return text
+
+    def on_draft_postmortem(self, msg: DraftPostmortem, now: datetime) -> str:
+        self.log(now, msg.by, "postmortem", "postmortem draft requested")
+        self.draft_postmortem(now, replace=True)
+        return "postmortem draft requested; its link follows in the channel or a direct message"
+
+    def draft_postmortem(self, now: datetime, replace: bool) -> None:
+        """Write the draft from the timeline, then share its link: in the channel while
+        it is open, else by direct message to whoever owns the postmortem."""
+        s = self.state
+
+        def drafted(ref: Any) -> None:
+            s.postmortem.draft_link = ref.path
+
+        self.effect(
+            PostmortemActivities.write_postmortem_draft,
+            lambda key: DraftRequest(state=s, generated_at=now, replace=replace),
+            "Write postmortem draft",
+            then=drafted,
+        )
+        text = lambda: f":memo: Postmortem draft for {s.id}, written from the timeline: {s.postmortem.draft_link}"  # noqa: E731
+        if s.phase in (Phase.LEARN, Phase.CLOSED):
+            owner = self.postmortem_owner()
+            self.effect(
+                ChatActivities.send_direct_message,
+                lambda key: DirectMessage(incident_id=s.id, user=owner, text=text(), idempotency_key=key) if s.postmortem.draft_link else None,
+                f"Send postmortem draft to {owner}",
+            )
+        else:
+            self.effect(
+                ChatActivities.post_to_channel,
+                lambda key: ChannelPost(incident_id=s.id, channel=s.channel, text=text(), idempotency_key=key) if s.postmortem.draft_link else None,
+                "Post postmortem draft link",
+            )
+
+    def check_blameless(self, link: str | None, now: datetime) -> None:
+        """Check a submitted postmortem the worker can read; warnings go to the timeline."""
+        s = self.state
+        if not link:
+            return
+
+        def checked(result: Any) -> None:
+            if not result.checked:
+                self.log(now, "warroom", "blameless", f"blameless check skipped: {result.reason}")
+            elif not result.findings:
+                self.log(now, "warroom", "blameless", "blameless check: no sentence puts the cause on a person")
+            else:
+                self.log(now, "warroom", "blameless", f"blameless check: {len(result.findings)} sentence(s) to reword")
+                for finding in result.findings:
+                    self.log(now, "warroom", "blameless", str(finding))
+
+        self.effect(
+            PostmortemActivities.check_postmortem,
+            lambda key: CheckRequest(incident_id=s.id, link=link),
+            "Check postmortem for blameful wording",
+            then=checked,
+        )
 
     def on_alerts(self, batch: AlertBatch, now: datetime) -> AlertRouting:
         """Fold a batch into per-alert counters: the timeline only records news."""
@@ -459,7 +528,7 @@ class Lifecycle:
                 step=step, at=now, incident_url=self.state.links.get("Temporal UI"), idempotency_key=key,
             ),
             f"Page {target} on-call for {s.service}",
-            then=lambda result: self.log(now, "warroom", "paged", f"paged {result.user} ({target}) via {result.via}"),
+            then=lambda result: self._paged(now, target, step, result),
         )
         if step + 1 < len(steps):
             nxt = steps[step + 1]
@@ -468,6 +537,10 @@ class Lifecycle:
             )
         else:
             s.deadlines.pop("page", None)
+
+    def _paged(self, now: datetime, target: str, step: int, result: PageResult) -> None:
+        self.state.pages.append(PageRecord(at=now, target=target, user=result.user, step=step))
+        self.log(now, "warroom", "paged", f"paged {result.user} ({target}) via {result.via}")
 
     def stop_paging(self) -> None:
         self.state.deadlines.pop("page", None)
@@ -533,6 +606,8 @@ class Lifecycle:
         self.log(now, "warroom", "verify", "monitoring window passed cleanly; customer-facing side closed")
         self.publish(PublicStatus.RESOLVED, now)
         self.post(self.update_text("Resolved", s.resolution or "resolved", now), "Post final update")
+        if s.postmortem.required:
+            self.draft_postmortem(now, replace=False)
         self.effect(
             ChatActivities.archive_channel,
             lambda key: ChannelArchive(incident_id=s.id, channel=s.channel) if s.channel else None,
@@ -548,9 +623,13 @@ class Lifecycle:
     def fire_postmortem_review(self, d: Deadline, now: datetime) -> None:
         self._postmortem_reminder(d, now, "review")
 
+    def postmortem_owner(self) -> str:
+        s = self.state
+        return s.roles.get(Role.SCRIBE) or s.roles.get(Role.COMMANDER) or "the incident commander"
+
     def _postmortem_reminder(self, d: Deadline, now: datetime, what: str) -> None:
         s = self.state
-        owner = s.roles.get(Role.SCRIBE) or s.roles.get(Role.COMMANDER) or "the incident commander"
+        owner = self.postmortem_owner()
         commander = s.roles.get(Role.COMMANDER)
         if now < d.due:
             text = f"postmortem {what} for {s.id} is due in {humanize(d.due - now)}"
@@ -574,6 +653,7 @@ class Lifecycle:
             for d in self.pending():
                 s.deadlines.pop(d.name)
             self.log(now, "warroom", "closed", "incident closed")
+            self.effect(ArchiveActivities.archive_incident, lambda key: ArchiveRequest(state=s), "Archive incident record")
 
     def leave_triage(self) -> None:
         if self.state.phase is Phase.TRIAGE:

@@ -1,0 +1,227 @@
+"""A blameless postmortem draft, rendered from the incident's own record.
+
+Seed 004's structure: timeline reconstruction, contributing factors, what went
+well, action items with owners and due dates; seed 003 phase 6 adds root cause.
+The facts warroom knows (times, alerts, mitigations, pages, reminders) are
+filled in; the analysis people must write is left as prompts, so the draft is a
+starting point for the review, not a verdict. Pure: same state, same text.
+
+The file is named `<incident-id>.md` with YAML front matter (title, date,
+severity, service, status), ready to be opened as a pull request in an
+incident-reports repository.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from warroom.durations import humanize
+from warroom.models import IncidentState, Role
+
+# Timeline kinds that are noise in a postmortem: refused messages are not events.
+_SKIP = {"refused"}
+_FACTOR_PROMPTS = [
+    "Monitoring: did an alert fire on the symptom users saw, and how early?",
+    "Testing and deployment: what let the change reach production?",
+    "Runbooks and tooling: was the mitigation documented and quick to apply?",
+    "Access and safeguards: what made the triggering action possible?",
+]
+
+
+def file_name(state: IncidentState) -> str:
+    return f"{state.id}.md"
+
+
+def render(state: IncidentState, generated_at: datetime) -> str:
+    s = state
+    sections = [
+        _front_matter(s, generated_at),
+        f"# Postmortem: {s.title}\n",
+        "> Blameless: describe the conditions, systems and decisions that made this possible, "
+        'never a person as the cause; e.g. "The deployment pipeline did not catch the regression before production".\n',
+        _summary(s),
+        _impact(s),
+        _detection(s),
+        _response(s),
+        _timeline(s),
+        _contributing_factors(s),
+        _went_well(s),
+        _action_items(s),
+        _open_questions(s),
+    ]
+    return "\n".join(sections).rstrip() + "\n"
+
+
+def _front_matter(s: IncidentState, generated_at: datetime) -> str:
+    authors = sorted({u for r, u in s.roles.items() if r in (Role.COMMANDER, Role.SCRIBE)})
+    lines = [
+        "---",
+        f"title: {_yaml(s.title)}",
+        f"incident: {s.id}",
+        f"date: {s.metrics.declared_at:%Y-%m-%d}",
+        f"severity: {s.severity.value}",
+        f"service: {_yaml(s.service)}",
+        "status: draft",
+        f"authors: [{', '.join(_yaml(a) for a in authors)}]",
+        f"generated_at: {generated_at:%Y-%m-%dT%H:%M:%SZ}",
+    ]
+    if s.recurrence_of:
+        lines.append(f"recurrence_of: {s.recurrence_of}")
+    return "\n".join([*lines, "---", ""])
+
+
+def _summary(s: IncidentState) -> str:
+    m = s.metrics
+    duration = _span(m.started_at, m.resolved_at)
+    lines = [
+        "## Summary\n",
+        f"{s.severity.value} incident on **{s.service}**, {m.started_at:%Y-%m-%d %H:%M} UTC"
+        + (f", resolved after {duration}." if duration else ", not resolved yet."),
+    ]
+    if s.resolution:
+        lines.append(f"Resolution: {s.resolution}")
+    return "\n".join(lines) + "\n"
+
+
+def _impact(s: IncidentState) -> str:
+    i, m = s.impact, s.metrics
+    flags = [
+        label for flag, label in (
+            (i.data_loss, "data loss"), (i.security_breach, "security breach"),
+            (i.payments_or_auth_down, "payments or authentication down"),
+        ) if flag
+    ]
+    lines = [
+        "## Impact\n",
+        f"- Who: {i.description or '_describe the affected users and features_'}",
+        f"- How many: {i.user_share:.0%} of users" + ("" if i.workaround else ", no workaround"),
+        f"- How long: {_span(m.started_at, m.resolved_at) or 'ongoing'} "
+        f"({m.started_at:%Y-%m-%d %H:%M} to {f'{m.resolved_at:%Y-%m-%d %H:%M}' if m.resolved_at else 'now'} UTC)",
+    ]
+    if flags:
+        lines.append(f"- Also: {', '.join(flags)}")
+    if s.public_status:
+        lines.append(f"- Status page: {s.public_status.value}")
+    return "\n".join(lines) + "\n"
+
+
+def _detection(s: IncidentState) -> str:
+    m = s.metrics
+    alerts = sorted(s.alerts.values(), key=lambda a: a.first_seen)
+    if alerts:
+        what = ", ".join(f"{a.name} ({a.source}, {a.count}x)" for a in alerts)
+    else:
+        declarer = next((e.actor for e in s.timeline if e.kind == "declared"), "a responder")
+        what = f"declared by hand by {declarer}; no alert fired"
+    return "\n".join([
+        "## Detection\n",
+        f"- What alerted: {what}",
+        f"- Time to detect: {_span(m.started_at, m.declared_at) or '0s'} (first symptom to declaration)",
+    ]) + "\n"
+
+
+def _response(s: IncidentState) -> str:
+    m = s.metrics
+    lines = [
+        "## Response\n",
+        f"- Time to acknowledge: {_span(m.declared_at, m.acknowledged_at) or 'never acknowledged'}",
+        f"- Time to mitigate: {_span(m.started_at, m.mitigated_at) or 'not mitigated'}",
+        f"- Time to resolve: {_span(m.started_at, m.resolved_at) or 'not resolved'}",
+    ]
+    worked = [e.text for e in s.timeline if e.kind == "mitigate"]
+    lines.append("\n**What worked:** " + ("; ".join(worked) if worked else "_which action restored service?_"))
+    slow = _slow(s)
+    lines.append("\n**What was slow:** " + ("; ".join(slow) if slow else "_where was time lost?_"))
+    return "\n".join(lines) + "\n"
+
+
+def _slow(s: IncidentState) -> list[str]:
+    kinds = [e.kind for e in s.timeline]
+    pages = [e for e in s.timeline if e.kind == "page"]
+    reminders = [e.text for e in s.timeline if e.kind == "reminder"]
+    slow = []
+    if len(pages) > 1:
+        slow.append(f"paging escalated {len(pages) - 1} time(s) before anyone acknowledged")
+    if any("status update overdue" in t for t in reminders):
+        slow.append("status updates went overdue")
+    if any(t.startswith("unassigned roles") for t in reminders):
+        slow.append("incident roles stayed unassigned past the policy's limit")
+    if s.metrics.reopen_count:
+        slow.append(f"reopened {s.metrics.reopen_count} time(s) after a resolution")
+    if "integration_error" in kinds:
+        slow.append("integrations failed during the response (see timeline)")
+    return slow
+
+
+def _timeline(s: IncidentState) -> str:
+    rows = ["## Timeline\n", "All times UTC.\n", "| time | who | what |", "|---|---|---|"]
+    rows += [
+        f"| {e.at:%Y-%m-%d %H:%M:%S} | {_cell(e.actor)} | {_cell(e.text)} |"
+        for e in s.timeline if e.kind not in _SKIP
+    ]
+    return "\n".join(rows) + "\n"
+
+
+def _contributing_factors(s: IncidentState) -> str:
+    lines = ["## Contributing factors\n", "_For each, ask what conditions made it possible._\n"]
+    if any(e.kind == "mitigate" and "rollback" in e.text for e in s.timeline):
+        lines.append("- A rollback restored service: which change was undone, and what let it reach production?")
+    if s.recurrence_of:
+        lines.append(f"- This recurs {s.recurrence_of}: why did its action items not prevent it?")
+    lines += [f"- {p}" for p in _FACTOR_PROMPTS]
+    return "\n".join(lines) + "\n"
+
+
+def _went_well(s: IncidentState) -> str:
+    m = s.metrics
+    good = []
+    if s.alerts:
+        good.append(f"an alert detected it ({', '.join(sorted({a.name for a in s.alerts.values()}))})")
+    if m.acknowledged_at and m.acknowledged_at - m.declared_at <= timedelta(minutes=5):
+        good.append(f"acknowledged within {_span(m.declared_at, m.acknowledged_at)}")
+    if all(r in s.roles for r in (Role.COMMANDER, Role.OPS_LEAD, Role.COMMS_LEAD)):
+        good.append("commander, ops lead and comms lead were all staffed")
+    if m.updates_posted:
+        good.append(f"{m.updates_posted} status update(s) posted")
+    lines = ["## What went well\n"] + [f"- {g}" for g in good]
+    lines.append("- _what else worked and should be preserved?_")
+    return "\n".join(lines) + "\n"
+
+
+def _action_items(s: IncidentState) -> str:
+    lines = ["## Action items\n"]
+    if not s.action_items:
+        lines.append("_None recorded yet: add them with `warroom action-item` (owner and due date required)._")
+        return "\n".join(lines) + "\n"
+    lines += ["| # | action | owner | due | tracker | status |", "|---|---|---|---|---|---|"]
+    for i in s.action_items:
+        tracker = f"[{i.tracker_key}]({i.tracker_url})" if i.tracker_url else i.tracker_key or ""
+        lines.append(f"| {i.number} | {_cell(i.title)} | {_cell(i.owner)} | {i.due} | {tracker} | {i.status} |")
+    return "\n".join(lines) + "\n"
+
+
+def _open_questions(s: IncidentState) -> str:
+    questions = []
+    if s.non_actionable:
+        questions.append("Every alert resolved on its own: should this alert page at all?")
+    if s.metrics.reopen_count:
+        questions.append("Why did the first resolution not hold?")
+    if not s.action_items:
+        questions.append("Which action items address the contributing factors?")
+    questions.append("What root cause does the review agree on, and what would have detected it sooner?")
+    return "\n".join(["## Open questions\n", *(f"- {q}" for q in questions)]) + "\n"
+
+
+def _span(start: datetime | None, end: datetime | None) -> str | None:
+    if start is None or end is None:
+        return None
+    return humanize(max(end - start, timedelta(0)))
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _yaml(text: str) -> str:
+    """A YAML double-quoted scalar: titles hold colons and quotes."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
