@@ -59,7 +59,8 @@ class SlackChat:
             channel = await self._create_channel(req.incident_id, channel_name(req.declared_on, req.title))
         if channel.get("purpose", {}).get("value", "") != self._purpose(req):
             await self._call("conversations_setPurpose", channel=channel["id"], purpose=self._purpose(req))
-        await self._call("conversations_setTopic", channel=channel["id"], topic=req.topic[:MAX_TOPIC])
+        if channel.get("topic", {}).get("value", "") != req.topic[:MAX_TOPIC]:
+            await self._call("conversations_setTopic", channel=channel["id"], topic=req.topic[:MAX_TOPIC])
         await self._invite(channel["id"], req.invite)
         await self._bookmark(channel["id"], req.bookmarks)
         return self._ref(channel)
@@ -129,10 +130,15 @@ class SlackChat:
         return ChannelRef(id=channel["id"], name=channel["name"], url=url)
 
     async def _invite(self, channel: str, invite: list[str]) -> None:
+        """Invite one by one, skipping members, so a retry only does what is left
+        and one unknown responder does not keep the others out."""
+        members = set((await self._call("conversations_members", channel=channel, limit=1000)).get("members", []))
         for who in invite:
             user = await self._user_id(who)
             if user is None:
                 log.warning("not inviting %s: no Slack user with that address", who)
+                continue
+            if user in members:
                 continue
             answer = await self._call("conversations_invite", channel=channel, users=user, accept=INVITE_SKIPPABLE)
             if not answer.get("ok"):
