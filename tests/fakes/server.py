@@ -25,24 +25,29 @@ class Faults:
         self.random = random.Random(seed)
         self.retry_after = retry_after
         self.injected: Counter[str] = Counter()
-        self.scripted: list[Response] = []
+        self.scripted: list[tuple[Response, bool]] = []
         self.lock = threading.Lock()
 
-    def fail_next(self, response: Response) -> None:
-        """Answer the next write with `response`, without applying it."""
-        self.scripted.append(response)
+    def fail_next(self, response: Response, after_apply: bool = False) -> None:
+        """Answer the next write with `response`; with `after_apply` the write
+        lands first (the answer is lost on the way back)."""
+        self.scripted.append((response, after_apply))
 
     def write(self, apply: Callable[[], Response], busy: Callable[[int], Response], broken: Callable[[], Response]) -> Response:
         """Run one write through the fault plan: `busy(retry_after)` is the
         service's 429 answer, `broken()` its 500 answer."""
+        kind = None
         with self.lock:
-            if self.scripted:
-                return self.scripted.pop(0)
-            roll = self.random.random()
-            kind = None
-            if roll < self.rate:
-                kind = self.random.choice(["429", "500-before", "500-after"])
-                self.injected[kind] += 1
+            scripted = self.scripted.pop(0) if self.scripted else None
+            if scripted is None:
+                if self.random.random() < self.rate:
+                    kind = self.random.choice(["429", "500-before", "500-after"])
+                    self.injected[kind] += 1
+        if scripted is not None:
+            response, after_apply = scripted
+            if after_apply:
+                apply()
+            return response
         if kind == "429":
             return busy(self.retry_after)
         if kind == "500-before":
