@@ -59,7 +59,7 @@ class FakeJira:
         return self.faults.write(
             locked,
             busy=lambda after: jira_error(429, ["Rate limit exceeded."], headers={"Retry-After": str(after)}),
-            broken=lambda: jira_error(500, ["Internal server error"]),
+            broken=lambda: jira_error(500, ["Internal server error"], headers=self.faults.retry_header),
         )
 
     # --- routes -----------------------------------------------------------------------

@@ -3,7 +3,8 @@
 `Faults` fails a share of writes, chosen by a seeded random generator so a
 failing run can be replayed: 429 with a small Retry-After, or 500, half of the
 500s after the write was applied (the answer lost on the way back, the case
-idempotency exists for)."""
+idempotency exists for). Both carry `Retry-After` so that retries wait about
+a second, not the retry policy's growing backoff."""
 
 from __future__ import annotations
 
@@ -27,6 +28,10 @@ class Faults:
         self.injected: Counter[str] = Counter()
         self.scripted: list[tuple[Response, bool]] = []
         self.lock = threading.Lock()
+
+    @property
+    def retry_header(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
     def fail_next(self, response: Response, after_apply: bool = False) -> None:
         """Answer the next write with `response`; with `after_apply` the write

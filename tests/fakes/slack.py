@@ -74,7 +74,7 @@ class FakeSlack:
         return self.faults.write(
             apply,
             busy=lambda after: json_response({"ok": False, "error": "ratelimited"}, 429, {"Retry-After": str(after)}),
-            broken=lambda: json_response({"ok": False, "error": "internal_error"}, 500),
+            broken=lambda: json_response({"ok": False, "error": "internal_error"}, 500, self.faults.retry_header),
         )
 
     @staticmethod

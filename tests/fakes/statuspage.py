@@ -59,7 +59,7 @@ class FakeStatuspage:
         return self.faults.write(
             locked,
             busy=lambda after: json_response({"error": "Rate limit exceeded"}, 429, {"Retry-After": str(after)}),
-            broken=lambda: json_response({"error": "Internal Server Error"}, 500),
+            broken=lambda: json_response({"error": "Internal Server Error"}, 500, self.faults.retry_header),
         )
 
     # --- routes -----------------------------------------------------------------------
