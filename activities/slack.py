@@ -45,25 +45,24 @@ def marker(incident_id: str) -> str:
 
 
 class SlackChat:
-    def __init__(self, token: str, api_url: str, workspace_url: str | None = None):
+    def __init__(self, token: str, api_url: str):
         self.token = token
         self.client = AsyncWebClient(token=token, base_url=api_url, timeout=20, retry_handlers=[])
-        self.workspace_url = workspace_url
-        self._bot_user: str | None = None
+        self._identity: dict[str, Any] | None = None
 
     # --- ChatBackend ------------------------------------------------------------------
 
     async def open_channel(self, req: OpenChannel) -> ChannelRef:
         channel = await self._find_channel(req.incident_id, channel_name(req.declared_on, req.title))
         if channel is None:
-            channel = await self._create_channel(req.incident_id, channel_name(req.declared_on, req.title))
+            channel = await self._create_channel(channel_name(req.declared_on, req.title))
         if channel.get("purpose", {}).get("value", "") != self._purpose(req):
             await self._call("conversations_setPurpose", channel=channel["id"], purpose=self._purpose(req))
         if channel.get("topic", {}).get("value", "") != req.topic[:MAX_TOPIC]:
             await self._call("conversations_setTopic", channel=channel["id"], topic=req.topic[:MAX_TOPIC])
         await self._invite(channel["id"], req.invite)
         await self._bookmark(channel["id"], req.bookmarks)
-        return self._ref(channel)
+        return await self._ref(channel)
 
     async def post(self, req: ChannelPost) -> None:
         if req.channel is None:
@@ -92,7 +91,7 @@ class SlackChat:
     async def _find_channel(self, incident_id: str, base: str) -> dict[str, Any] | None:
         """The incident's channel if an earlier attempt made it: by marker, or by
         name when the bot created it but never got to set the purpose."""
-        bot = await self._bot()
+        bot = (await self._whoami()).get("user_id")
         unclaimed = None
         async for channel in self._channels():
             if marker(incident_id) in channel.get("purpose", {}).get("value", ""):
@@ -115,7 +114,7 @@ class SlackChat:
             if not cursor:
                 return
 
-    async def _create_channel(self, incident_id: str, base: str) -> dict[str, Any]:
+    async def _create_channel(self, base: str) -> dict[str, Any]:
         """Create `base`; a name held by another incident's channel gets `-2`, `-3`, ..."""
         for n in range(1, 100):
             suffix = f"-{n}" if n > 1 else ""
@@ -125,8 +124,10 @@ class SlackChat:
                 return created["channel"]
         raise final(SERVICE, f"no free channel name for {base}")
 
-    def _ref(self, channel: dict[str, Any]) -> ChannelRef:
-        url = f"{self.workspace_url.rstrip('/')}/archives/{channel['id']}" if self.workspace_url else None
+    async def _ref(self, channel: dict[str, Any]) -> ChannelRef:
+        """The channel with a link people can click, from the workspace URL."""
+        team_url = (await self._whoami()).get("url")
+        url = f"{team_url.rstrip('/')}/archives/{channel['id']}" if team_url else None
         return ChannelRef(id=channel["id"], name=channel["name"], url=url)
 
     async def _invite(self, channel: str, invite: list[str]) -> None:
@@ -173,10 +174,11 @@ class SlackChat:
 
     # --- users ------------------------------------------------------------------------
 
-    async def _bot(self) -> str | None:
-        if self._bot_user is None:
-            self._bot_user = (await self._call("auth_test")).get("user_id")
-        return self._bot_user
+    async def _whoami(self) -> dict[str, Any]:
+        """`auth.test`: the bot's user id and the workspace URL, asked once."""
+        if self._identity is None:
+            self._identity = await self._call("auth_test")
+        return self._identity
 
     async def _user_id(self, who: str) -> str | None:
         if "@" not in who:

@@ -41,7 +41,6 @@ class StatusPageAPI:
             if incident is None:
                 body["metadata"] = {"warroom": {"incident_id": req.incident_id}}
                 body["name"] = req.title
-                body["impact_override"] = req.impact
                 incident = await self._request(http, "POST", f"pages/{self.page_id}/incidents", {"incident": body})
             elif not self._already_applied(incident, req):
                 incident = await self._request(
@@ -79,6 +78,7 @@ class StatusPageAPI:
         return {
             "status": req.status.value,
             "body": req.message,
+            "impact_override": req.impact,
             "component_ids": component_ids,
             "components": {cid: state for cid in component_ids},
             "deliver_notifications": True,

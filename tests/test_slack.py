@@ -43,6 +43,7 @@ async def test_open_channel_creates_once_with_topic_members_and_bookmarks(fake, 
     ref = await chat.open_channel(opening())
     again = await chat.open_channel(opening())
     assert again == ref and ref.name == "incident-2026-03-04-checkout-down"
+    assert ref.url == f"https://fake.slack.test/archives/{ref.id}"
     channel = fake.channel(ref.name)
     assert channel["topic"]["value"].startswith("SEV1 | Investigating")
     assert "[warroom:inc-1]" in channel["purpose"]["value"]
@@ -113,5 +114,5 @@ async def test_bad_token_is_final_and_never_shows_the_token(fake):
 
 async def test_an_invalid_name_is_reported_not_retried(fake, chat):
     with pytest.raises(ApplicationError, match="invalid_name_specials") as err:
-        await chat._create_channel("inc-9", "Not Valid!")
+        await chat._create_channel("Not Valid!")
     assert err.value.non_retryable

@@ -123,6 +123,7 @@ class FakeStatuspage:
     def _apply(self, incident: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
         status = body.get("status", incident["status"])
         incident["status"] = status
+        incident["impact"] = body.get("impact_override", incident["impact"])
         for cid, state in (body.get("components") or {}).items():
             self.components[cid]["status"] = state
         incident["components"] = [self.components[c] for c in body.get("component_ids") or []] or incident["components"]
