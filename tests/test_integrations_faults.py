@@ -85,3 +85,30 @@ async def test_sev1_under_faults_leaves_one_channel_one_page_incident_and_one_is
     labels = sorted(tuple(i["fields"]["labels"]) for i in jira.issues.values())
     assert labels == [("warroom", f"incident-{handle.id}", "action-1"), ("warroom", f"incident-{handle.id}", "action-2")]
     assert [a["tracker_key"] for a in result["action_items"]] == sorted(jira.issues)
+
+
+async def test_rejected_credentials_are_recorded_once_without_the_secrets(env, tmp_path, fakes):
+    slack, page, jira = fakes
+    for fake in fakes:
+        fake.faults.rate = 0.0
+    secrets = {"statuspage_api_key": "sp-WRONG-secret", "jira_token": "jira-WRONG-secret"}
+    settings = {
+        "slack_bot_token": slack.token, "slack_api_url": f"{slack.url}/api/",
+        "statuspage_page_id": page.page_id, "statuspage_api_url": f"{page.url}/v1/",
+        "jira_url": jira.url, "jira_user": "bot@example.com", "jira_project": "OPS", **secrets,
+    }
+    async with Warroom(env, tmp_path, settings=settings) as w:
+        handle = await w.declare("Payments failing", severity="SEV2")
+        await w.send(handle, "resolve", summary="restarted")
+        await w.env.sleep(timedelta(minutes=31))
+        await w.send(handle, "action_item", title="Fix retries", owner="carol", due=str(date.today() + timedelta(days=7)))
+        state = await w.state(handle, SETTLE)
+        errors = [e.text for e in state.timeline if e.kind == "integration_error"]
+        assert len(errors) == 4  # investigating, monitoring, resolved, the action item
+        assert "Statuspage: unauthorized, check the token (HTTP 401)" in errors[0]
+        assert "Jira: unauthorized, check the token (HTTP 401)" in errors[-1]
+        posted = [m["text"] for m in slack.messages(state.channel.id)]
+        assert any("Status page: investigating failed" in text for text in posted)
+        history = (await handle.fetch_history()).to_json()
+        leaked = [s for s in (*secrets.values(), "Basic ", "OAuth sp") if s in history]
+        assert leaked == []
