@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Collection
 from typing import Any
 
 import aiohttp
@@ -188,7 +189,7 @@ class SlackChat:
 
     # --- transport --------------------------------------------------------------------
 
-    async def _call(self, method: str, accept: set[str] = frozenset(), **args: Any) -> dict[str, Any]:
+    async def _call(self, method: str, accept: Collection[str] = (), **args: Any) -> dict[str, Any]:
         """One Web API call; `accept` lists `ok:false` errors the caller handles
         (their response comes back instead of an exception)."""
         args = {k: v for k, v in args.items() if v is not None}
