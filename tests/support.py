@@ -23,11 +23,11 @@ from workflows.incident import IncidentWorkflow
 class Warroom:
     """A worker on its own task queue and data directory, plus shortcuts."""
 
-    def __init__(self, env: WorkflowEnvironment, data_dir: Path, config: Path | None = None, **worker_options: Any):
+    def __init__(self, env: WorkflowEnvironment, data_dir: Path, settings: dict[str, Any] | None = None, **worker_options: Any):
         self.env = env
         self.client = env.client
         self.settings = Settings(
-            data_dir=data_dir, task_queue=f"warroom-test-{uuid.uuid4().hex[:8]}", config=config
+            **{"data_dir": data_dir, "task_queue": f"warroom-test-{uuid.uuid4().hex[:8]}", "config": None, **(settings or {})}
         )
         self.worker = build_worker(self.client, self.settings, **worker_options)
         self.started: list[str] = []
@@ -65,9 +65,9 @@ class Warroom:
         return await handle.execute_update(name, payload, result_type=m.Receipt)
 
     @staticmethod
-    async def state(handle: WorkflowHandle) -> m.IncidentState:
+    async def state(handle: WorkflowHandle, timeout: float = 10.0) -> m.IncidentState:
         """The incident once its queued side effects have run (they run as activities)."""
-        for _ in range(400):
+        for _ in range(int(timeout / 0.025)):
             raw = await handle.query(IncidentWorkflow.state)
             if raw.get("pending_effects", 0) == 0 and "severity" in raw:
                 return m.IncidentState.model_validate(raw)

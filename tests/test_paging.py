@@ -35,7 +35,7 @@ async def test_pages_follow_the_rotation_and_its_handoff_in_local_time(env, tmp_
     handoff = (now + timedelta(hours=2)).replace(tzinfo=None, microsecond=0)
     config = tmp_path / "warroom.toml"
     config.write_text(ROTATION.format(start=(handoff - timedelta(days=1)).isoformat()))
-    async with Warroom(env, tmp_path / "data", config=config) as warroom:
+    async with Warroom(env, tmp_path / "data", settings={"config": config}) as warroom:
         first = await warroom.declare("Checkout errors", severity="SEV1", declared_by="alertmanager", source="alertmanager")
         await warroom.env.sleep(timedelta(minutes=6))
         state = await warroom.state(first)

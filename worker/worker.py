@@ -10,13 +10,16 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.archive import ArchiveActivities
-from activities.chat import ChatActivities, LocalChat
+from activities.chat import ChatActivities, ChatBackend, LocalChat
 from activities.followup import FollowUpActivities
+from activities.jira_tracker import JiraTracker
 from activities.paging import PagingActivities
 from activities.policy import PolicyActivities
 from activities.postmortem import PostmortemActivities
-from activities.statuspage import LocalStatusPage, StatusPageActivities
-from activities.tracker import LocalTracker, TrackerActivities
+from activities.slack import SlackChat
+from activities.statuspage import LocalStatusPage, StatusPageActivities, StatusPageBackend
+from activities.statuspage_api import StatusPageAPI
+from activities.tracker import LocalTracker, TrackerActivities, TrackerBackend
 from warroom.settings import Settings
 from workflows.followup import FollowUpWorkflow
 from workflows.incident import IncidentWorkflow
@@ -26,12 +29,11 @@ WORKFLOWS = [IncidentWorkflow, FollowUpWorkflow]
 
 def build_activities(settings: Settings, client: Client) -> list[Callable[..., Any]]:
     """Choose each integration's backend from settings and expose its activities."""
-    data = settings.data_dir
-    chat = LocalChat(data)
-    status = LocalStatusPage(data, settings.gateway_url)
-    tracker = LocalTracker(data)
+    chat = chat_backend(settings)
+    status = status_backend(settings)
+    tracker = tracker_backend(settings)
     chat_acts = ChatActivities(chat)
-    postmortems = PostmortemActivities(data)
+    postmortems = PostmortemActivities(settings.data_dir)
     followup = FollowUpActivities(client, settings, chat, tracker)
     return [
         chat_acts.open_channel,
@@ -45,12 +47,37 @@ def build_activities(settings: Settings, client: Client) -> list[Callable[..., A
         PolicyActivities(settings).load_incident_context,
         postmortems.write_postmortem_draft,
         postmortems.check_postmortem,
-        ArchiveActivities(data).archive_incident,
+        ArchiveActivities(settings.data_dir).archive_incident,
         followup.collect_action_items,
         followup.sync_action_items,
         followup.remind_overdue_owner,
         followup.record_follow_up,
     ]
+
+
+def chat_backend(settings: Settings) -> ChatBackend:
+    """Slack when a bot token is set, else channel logs under the data directory."""
+    if settings.slack_bot_token:
+        return SlackChat(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+    return LocalChat(settings.data_dir)
+
+
+def status_backend(settings: Settings) -> StatusPageBackend:
+    """Atlassian Statuspage with an API key and page id, else warroom's own page."""
+    if settings.statuspage_api_key and settings.statuspage_page_id:
+        return StatusPageAPI(
+            settings.statuspage_api_key.get_secret_value(), settings.statuspage_page_id, settings.statuspage_api_url
+        )
+    return LocalStatusPage(settings.data_dir, settings.gateway_url)
+
+
+def tracker_backend(settings: Settings) -> TrackerBackend:
+    """Jira when server, user, token and project are all set, else the local tracker."""
+    if settings.jira_url and settings.jira_user and settings.jira_token and settings.jira_project:
+        return JiraTracker(
+            settings.jira_url, settings.jira_user, settings.jira_token.get_secret_value(), settings.jira_project
+        )
+    return LocalTracker(settings.data_dir)
 
 
 def build_worker(client: Client, settings: Settings, **options: Any) -> Worker:

@@ -1,0 +1,218 @@
+"""Slack as the chat backend, through `slack_sdk`'s AsyncWebClient.
+
+Retries must never duplicate anything, so every write first looks for its own
+earlier result:
+
+- channels carry the marker `[warroom:<incident id>]` in their purpose and are
+  found by listing conversations before creating; a channel the bot created
+  whose purpose was never set (the create answered but the attempt died) is
+  claimed rather than duplicated;
+- messages carry Slack message metadata `warroom_effect` with the idempotency
+  key, and the recent history is searched for it before posting;
+- bookmarks are matched by title, archiving accepts `already_archived`.
+
+Responders are invited by Slack user id; a responder written as an e-mail
+address is resolved with `users.lookupByEmail` (warroom.toml may use either).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Collection
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from activities.chat import ChannelArchive, ChannelPost, ChannelTopic, DirectMessage, OpenChannel, channel_name
+from activities.failures import final, from_status, redact, retryable
+from warroom.models import ChannelRef
+
+log = logging.getLogger(__name__)
+
+SERVICE = "Slack"
+EVENT_TYPE = "warroom_effect"
+MAX_NAME = 80
+MAX_TOPIC = 250
+HISTORY_WINDOW = 200
+# Per-user invite answers that leave the channel usable; the rest fail the activity.
+INVITE_SKIPPABLE = {"already_in_channel", "cant_invite_self", "user_not_found", "users_not_found", "user_is_restricted"}
+
+
+def marker(incident_id: str) -> str:
+    return f"[warroom:{incident_id}]"
+
+
+class SlackChat:
+    def __init__(self, token: str, api_url: str):
+        self.token = token
+        self.client = AsyncWebClient(token=token, base_url=api_url, timeout=20, retry_handlers=[])
+        self._identity: dict[str, Any] | None = None
+
+    # --- ChatBackend ------------------------------------------------------------------
+
+    async def open_channel(self, req: OpenChannel) -> ChannelRef:
+        channel = await self._find_channel(req.incident_id, channel_name(req.declared_on, req.title))
+        if channel is None:
+            channel = await self._create_channel(channel_name(req.declared_on, req.title))
+        if channel.get("purpose", {}).get("value", "") != self._purpose(req):
+            await self._call("conversations_setPurpose", channel=channel["id"], purpose=self._purpose(req))
+        if channel.get("topic", {}).get("value", "") != req.topic[:MAX_TOPIC]:
+            await self._call("conversations_setTopic", channel=channel["id"], topic=req.topic[:MAX_TOPIC])
+        await self._invite(channel["id"], req.invite)
+        await self._bookmark(channel["id"], req.bookmarks)
+        return await self._ref(channel)
+
+    async def post(self, req: ChannelPost) -> None:
+        if req.channel is None:
+            raise final(SERVICE, "there is no incident channel to post in (opening it failed)")
+        await self._post_once(req.channel.id, req.text, req.idempotency_key)
+
+    async def set_topic(self, req: ChannelTopic) -> None:
+        await self._call("conversations_setTopic", channel=req.channel.id, topic=req.topic[:MAX_TOPIC])
+
+    async def archive(self, req: ChannelArchive) -> None:
+        await self._call("conversations_archive", channel=req.channel.id, accept={"already_archived"})
+
+    async def direct(self, req: DirectMessage) -> None:
+        user = await self._user_id(req.user)
+        if user is None:
+            raise final(SERVICE, f"no Slack user for {req.user!r}")
+        opened = await self._call("conversations_open", users=user)
+        await self._post_once(opened["channel"]["id"], req.text, req.idempotency_key)
+
+    # --- channels ---------------------------------------------------------------------
+
+    @staticmethod
+    def _purpose(req: OpenChannel) -> str:
+        return f"{req.severity} incident {req.title} {marker(req.incident_id)}"[-250:]
+
+    async def _find_channel(self, incident_id: str, base: str) -> dict[str, Any] | None:
+        """The incident's channel if an earlier attempt made it: by marker, or by
+        name when the bot created it but never got to set the purpose."""
+        bot = (await self._whoami()).get("user_id")
+        unclaimed = None
+        async for channel in self._channels():
+            if marker(incident_id) in channel.get("purpose", {}).get("value", ""):
+                return channel
+            named_like = channel["name"] == base or channel["name"].startswith(base[: MAX_NAME - 3] + "-")
+            if named_like and channel.get("creator") == bot and not channel.get("purpose", {}).get("value"):
+                unclaimed = channel
+        return unclaimed
+
+    async def _channels(self):
+        cursor = None
+        while True:
+            page = await self._call(
+                "conversations_list", types="public_channel,private_channel", exclude_archived=False,
+                limit=200, cursor=cursor,
+            )
+            for channel in page.get("channels", []):
+                yield channel
+            cursor = page.get("response_metadata", {}).get("next_cursor")
+            if not cursor:
+                return
+
+    async def _create_channel(self, base: str) -> dict[str, Any]:
+        """Create `base`; a name held by another incident's channel gets `-2`, `-3`, ..."""
+        for n in range(1, 100):
+            suffix = f"-{n}" if n > 1 else ""
+            name = base[: MAX_NAME - len(suffix)].rstrip("-") + suffix
+            created = await self._call("conversations_create", name=name, is_private=False, accept={"name_taken"})
+            if created.get("ok"):
+                return created["channel"]
+        raise final(SERVICE, f"no free channel name for {base}")
+
+    async def _ref(self, channel: dict[str, Any]) -> ChannelRef:
+        """The channel with a link people can click, from the workspace URL."""
+        team_url = (await self._whoami()).get("url")
+        url = f"{team_url.rstrip('/')}/archives/{channel['id']}" if team_url else None
+        return ChannelRef(id=channel["id"], name=channel["name"], url=url)
+
+    async def _invite(self, channel: str, invite: list[str]) -> None:
+        """Invite one by one, skipping members, so a retry only does what is left
+        and one unknown responder does not keep the others out."""
+        members = set((await self._call("conversations_members", channel=channel, limit=1000)).get("members", []))
+        for who in invite:
+            user = await self._user_id(who)
+            if user is None:
+                log.warning("not inviting %s: no Slack user with that address", who)
+                continue
+            if user in members:
+                continue
+            answer = await self._call("conversations_invite", channel=channel, users=user, accept=INVITE_SKIPPABLE)
+            if not answer.get("ok"):
+                log.warning("could not invite %s: %s", who, answer.get("error"))
+
+    async def _bookmark(self, channel: str, bookmarks: dict[str, str]) -> None:
+        existing = await self._call("bookmarks_list", channel_id=channel)
+        have = {b.get("title") for b in existing.get("bookmarks", [])}
+        for title, link in bookmarks.items():
+            if title not in have:
+                await self._call("bookmarks_add", channel_id=channel, title=title, type="link", link=link)
+
+    # --- messages ---------------------------------------------------------------------
+
+    async def _post_once(self, channel: str, text: str, key: str) -> None:
+        if await self._already_posted(channel, key):
+            return
+        await self._call(
+            "chat_postMessage", channel=channel, text=text,
+            metadata={"event_type": EVENT_TYPE, "event_payload": {"key": key}},
+        )
+
+    async def _already_posted(self, channel: str, key: str) -> bool:
+        history = await self._call(
+            "conversations_history", channel=channel, limit=HISTORY_WINDOW, include_all_metadata=True
+        )
+        for message in history.get("messages", []):
+            meta = message.get("metadata") or {}
+            if meta.get("event_type") == EVENT_TYPE and meta.get("event_payload", {}).get("key") == key:
+                return True
+        return False
+
+    # --- users ------------------------------------------------------------------------
+
+    async def _whoami(self) -> dict[str, Any]:
+        """`auth.test`: the bot's user id and the workspace URL, asked once."""
+        if self._identity is None:
+            self._identity = await self._call("auth_test")
+        return self._identity
+
+    async def _user_id(self, who: str) -> str | None:
+        if "@" not in who:
+            return who
+        found = await self._call("users_lookupByEmail", email=who, accept={"users_not_found"})
+        return found["user"]["id"] if found.get("ok") else None
+
+    # --- transport --------------------------------------------------------------------
+
+    async def _call(self, method: str, accept: Collection[str] = (), **args: Any) -> dict[str, Any]:
+        """One Web API call; `accept` lists `ok:false` errors the caller handles
+        (their response comes back instead of an exception)."""
+        args = {k: v for k, v in args.items() if v is not None}
+        try:
+            response = await getattr(self.client, method)(**args)
+            return dict(response.data)
+        except SlackApiError as err:
+            data = err.response.data if isinstance(err.response.data, dict) else {}
+            error = data.get("error") or "no error code"
+            if err.response.status_code == 200 and error in accept:
+                return data
+            raise self._failure(method, err.response.status_code, error, err.response.headers) from None
+        except (aiohttp.ClientError, asyncio.TimeoutError) as err:
+            raise retryable(SERVICE, f"{method}: {self._redact(type(err).__name__ + ' ' + str(err))}") from None
+
+    def _failure(self, method: str, status: int, error: str, headers: Any) -> Exception:
+        what = f"{method.replace('_', '.')} failed: {self._redact(error)}"
+        retry_after = (headers or {}).get("Retry-After") or (headers or {}).get("retry-after")
+        if status == 200:
+            if error in {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}:
+                return from_status(SERVICE, 503, what, retry_after)
+            return final(SERVICE, what)
+        return from_status(SERVICE, status, what, retry_after)
+
+    def _redact(self, text: str) -> str:
+        return redact(text, [self.token])

@@ -1,0 +1,106 @@
+"""Atlassian Statuspage as the public status page, over its REST API with httpx.
+
+One page incident per warroom incident, never two: the workflow passes
+`page_ref` once it knows it, and before creating, the page's unresolved
+incidents are searched for the warroom incident id kept in the incident's
+`metadata`, so a create whose answer was lost is found by its retry. An update
+is skipped when the incident's latest update already has its status and text
+(the retry of an update that did land). Components affected by the incident
+(looked up by name from the service map) take the status its impact implies and
+go back to operational at resolution.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from activities.failures import final, from_status, redact, retryable
+from activities.statuspage import COMPONENT_STATUS, StatusPost
+from warroom.models import PublicStatus, StatusPageRef
+
+SERVICE = "Statuspage"
+
+
+class StatusPageAPI:
+    def __init__(self, api_key: str, page_id: str, api_url: str):
+        self.api_key = api_key
+        self.page_id = page_id
+        self.api_url = api_url.rstrip("/") + "/"
+
+    async def publish(self, req: StatusPost) -> StatusPageRef:
+        async with httpx.AsyncClient(
+            base_url=self.api_url,
+            headers={"Authorization": f"OAuth {self.api_key}"},
+            timeout=20,
+        ) as http:
+            incident = await self._existing(http, req)
+            components = await self._component_ids(http, req.components)
+            body = self._body(req, components)
+            if incident is None:
+                body["metadata"] = {"warroom": {"incident_id": req.incident_id}}
+                body["name"] = req.title
+                incident = await self._request(http, "POST", f"pages/{self.page_id}/incidents", {"incident": body})
+            elif not self._already_applied(incident, req):
+                incident = await self._request(
+                    http, "PATCH", f"pages/{self.page_id}/incidents/{incident['id']}", {"incident": body}
+                )
+        return StatusPageRef(id=incident["id"], url=incident.get("shortlink"))
+
+    # --- finding ----------------------------------------------------------------------
+
+    async def _existing(self, http: httpx.AsyncClient, req: StatusPost) -> dict[str, Any] | None:
+        if req.page_ref is not None:
+            return await self._request(http, "GET", f"pages/{self.page_id}/incidents/{req.page_ref.id}")
+        for incident in await self._request(http, "GET", f"pages/{self.page_id}/incidents/unresolved"):
+            if (incident.get("metadata") or {}).get("warroom", {}).get("incident_id") == req.incident_id:
+                return incident
+        return None
+
+    @staticmethod
+    def _already_applied(incident: dict[str, Any], req: StatusPost) -> bool:
+        updates = sorted(incident.get("incident_updates") or [], key=lambda u: u.get("created_at", ""))
+        return bool(updates) and updates[-1].get("status") == req.status.value and updates[-1].get("body") == req.message
+
+    async def _component_ids(self, http: httpx.AsyncClient, names: list[str]) -> list[str]:
+        if not names:
+            return []
+        by_name = {c["name"]: c["id"] for c in await self._request(http, "GET", f"pages/{self.page_id}/components")}
+        missing = [n for n in names if n not in by_name]
+        if missing:
+            raise final(SERVICE, f"no component named {', '.join(missing)} on the page")
+        return [by_name[n] for n in names]
+
+    @staticmethod
+    def _body(req: StatusPost, component_ids: list[str]) -> dict[str, Any]:
+        state = COMPONENT_STATUS["none" if req.status is PublicStatus.RESOLVED else req.impact]
+        return {
+            "status": req.status.value,
+            "body": req.message,
+            "impact_override": req.impact,
+            "component_ids": component_ids,
+            "components": {cid: state for cid in component_ids},
+            "deliver_notifications": True,
+        }
+
+    # --- transport --------------------------------------------------------------------
+
+    async def _request(self, http: httpx.AsyncClient, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        try:
+            response = await http.request(method, path, json=body)
+        except httpx.TransportError as err:
+            raise retryable(SERVICE, f"{method} {path}: {type(err).__name__}") from None
+        if response.is_success:
+            return response.json()
+        raise from_status(
+            SERVICE, response.status_code, f"{method} {path}: {self._detail(response)}", response.headers.get("Retry-After")
+        )
+
+    def _detail(self, response: httpx.Response) -> str:
+        try:
+            data = response.json()
+            text = (data.get("error") or data.get("message") or str(data)) if isinstance(data, dict) else str(data)
+        except ValueError:
+            text = response.text[:200]
+        return redact(str(text), [self.api_key])

@@ -1,0 +1,2 @@
+"""Small real HTTP servers playing Slack, Statuspage and Jira for the adapters'
+tests, following the public API docs closely enough for the real clients."""

@@ -1,0 +1,219 @@
+"""A Slack Web API fake: `POST|GET /api/<method>`, `ok:false` errors as Slack
+documents them (HTTP 200 with an `error` code; `ratelimited` as HTTP 429 with
+Retry-After), channel name rules, message metadata."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import threading
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import FastAPI, Request
+from starlette.responses import Response
+
+from tests.fakes.server import Faults, json_response
+
+WRITES = {
+    "conversations.create", "conversations.setPurpose", "conversations.setTopic", "conversations.invite",
+    "conversations.archive", "bookmarks.add", "chat.postMessage", "conversations.open",
+}
+NAME_OK = re.compile(r"[a-z0-9_-]+")
+
+
+def truthy(value: Any) -> bool:
+    return str(value).lower() in {"1", "true"}
+
+
+class FakeSlack:
+    def __init__(self, token: str = "xoxb-test-token", faults: Faults | None = None, bot_user: str = "UBOT"):
+        self.token = token
+        self.faults = faults or Faults()
+        self.bot_user = bot_user
+        self.channels: dict[str, dict[str, Any]] = {}
+        self.users = {"alice@example.com": "UALICE", "bob@example.com": "UBOB"}
+        self.ids = itertools.count(1)
+        self.lock = threading.Lock()
+        self.calls: list[str] = []
+        self.app = FastAPI()
+        self.app.add_api_route("/api/{method}", self.handle, methods=["GET", "POST"])
+
+    # --- inspection for tests ---------------------------------------------------------
+
+    def channel(self, name: str) -> dict[str, Any]:
+        return next(c for c in self.channels.values() if c["name"] == name)
+
+    def messages(self, channel_id: str) -> list[dict[str, Any]]:
+        return self.channels[channel_id]["messages"]
+
+    # --- HTTP -------------------------------------------------------------------------
+
+    async def handle(self, method: str, request: Request) -> Response:
+        params: dict[str, Any] = dict(request.query_params)
+        if request.method == "POST":
+            if request.headers.get("content-type", "").startswith("application/json"):
+                params.update(await request.json())
+            else:
+                params.update(parse_qsl((await request.body()).decode()))
+        self.calls.append(method)
+        if request.headers.get("authorization") != f"Bearer {self.token}":
+            return self.error("invalid_auth")
+        handler = getattr(self, "m_" + method.replace(".", "_"), None)
+        if handler is None:
+            return self.error("unknown_method")
+        if method not in WRITES:
+            with self.lock:
+                return handler(params)
+
+        def apply() -> Response:
+            with self.lock:
+                return handler(params)
+
+        return self.faults.write(
+            apply,
+            busy=lambda after: json_response({"ok": False, "error": "ratelimited"}, 429, {"Retry-After": str(after)}),
+            broken=lambda: json_response({"ok": False, "error": "internal_error"}, 500, self.faults.retry_header),
+        )
+
+    @staticmethod
+    def ok(**body: Any) -> Response:
+        return json_response({"ok": True, **body})
+
+    @staticmethod
+    def error(code: str) -> Response:
+        return json_response({"ok": False, "error": code})
+
+    def _channel(self, params: dict[str, Any], key: str = "channel") -> dict[str, Any] | None:
+        return self.channels.get(params.get(key, ""))
+
+    # --- methods ----------------------------------------------------------------------
+
+    def m_auth_test(self, params: dict[str, Any]) -> Response:
+        return self.ok(user_id=self.bot_user, team="T1", url="https://fake.slack.test/")
+
+    def m_conversations_create(self, params: dict[str, Any]) -> Response:
+        name = params.get("name", "")
+        if len(name) > 80:
+            return self.error("invalid_name_maxlength")
+        if not NAME_OK.fullmatch(name):
+            return self.error("invalid_name_specials")
+        if any(c["name"] == name for c in self.channels.values()):
+            return self.error("name_taken")
+        cid = f"C{next(self.ids):06d}"
+        self.channels[cid] = {
+            "id": cid, "name": name, "creator": self.bot_user, "is_archived": False, "is_channel": True,
+            "purpose": {"value": ""}, "topic": {"value": ""}, "members": [self.bot_user], "bookmarks": [],
+            "messages": [],
+        }
+        return self.ok(channel=self._public(self.channels[cid]))
+
+    @staticmethod
+    def _public(channel: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in channel.items() if k not in {"messages", "bookmarks", "members"}}
+
+    def m_conversations_list(self, params: dict[str, Any]) -> Response:
+        """Pages of two channels, to make callers follow `next_cursor`."""
+        channels = [c for c in self.channels.values() if not (truthy(params.get("exclude_archived")) and c["is_archived"])]
+        start = int(params.get("cursor") or 0)
+        page = channels[start : start + 2]
+        cursor = str(start + 2) if start + 2 < len(channels) else ""
+        return self.ok(channels=[self._public(c) for c in page], response_metadata={"next_cursor": cursor})
+
+    def m_conversations_setPurpose(self, params: dict[str, Any]) -> Response:
+        channel = self._channel(params)
+        if channel is None:
+            return self.error("channel_not_found")
+        channel["purpose"] = {"value": params["purpose"][:250]}
+        return self.ok(purpose=params["purpose"])
+
+    def m_conversations_setTopic(self, params: dict[str, Any]) -> Response:
+        channel = self._channel(params)
+        if channel is None:
+            return self.error("channel_not_found")
+        if channel["is_archived"]:
+            return self.error("is_archived")
+        if len(params.get("topic", "")) > 250:
+            return self.error("too_long")
+        channel["topic"] = {"value": params["topic"]}
+        return self.ok(channel=self._public(channel))
+
+    def m_conversations_invite(self, params: dict[str, Any]) -> Response:
+        channel = self._channel(params)
+        if channel is None:
+            return self.error("channel_not_found")
+        users = params["users"].split(",")
+        if any(u not in self.users.values() and not u.startswith("U") for u in users):
+            return self.error("user_not_found")
+        if all(u in channel["members"] for u in users):
+            return self.error("already_in_channel")
+        channel["members"] += [u for u in users if u not in channel["members"]]
+        return self.ok(channel=self._public(channel))
+
+    def m_conversations_members(self, params: dict[str, Any]) -> Response:
+        channel = self._channel(params)
+        if channel is None:
+            return self.error("channel_not_found")
+        return self.ok(members=channel["members"], response_metadata={"next_cursor": ""})
+
+    def m_conversations_archive(self, params: dict[str, Any]) -> Response:
+        channel = self._channel(params)
+        if channel is None:
+            return self.error("channel_not_found")
+        if channel["is_archived"]:
+            return self.error("already_archived")
+        channel["is_archived"] = True
+        return self.ok()
+
+    def m_conversations_open(self, params: dict[str, Any]) -> Response:
+        user = params["users"]
+        cid = f"D-{user}"
+        self.channels.setdefault(cid, {
+            "id": cid, "name": cid, "creator": user, "is_archived": False, "is_im": True,
+            "purpose": {"value": ""}, "topic": {"value": ""}, "members": [user], "bookmarks": [], "messages": [],
+        })
+        return self.ok(channel={"id": cid})
+
+    def m_conversations_history(self, params: dict[str, Any]) -> Response:
+        channel = self._channel(params)
+        if channel is None:
+            return self.error("channel_not_found")
+        limit = int(params.get("limit") or 100)
+        newest_first = list(reversed(channel["messages"]))[:limit]
+        with_meta = truthy(params.get("include_all_metadata"))
+        out = [{k: v for k, v in m.items() if with_meta or k != "metadata"} for m in newest_first]
+        return self.ok(messages=out, has_more=len(channel["messages"]) > limit)
+
+    def m_chat_postMessage(self, params: dict[str, Any]) -> Response:
+        channel = self._channel(params)
+        if channel is None:
+            return self.error("channel_not_found")
+        if channel["is_archived"]:
+            return self.error("is_archived")
+        if not params.get("text"):
+            return self.error("no_text")
+        message = {"type": "message", "ts": f"{next(self.ids)}.000100", "text": params["text"], "user": self.bot_user}
+        if params.get("metadata"):
+            meta = params["metadata"]
+            message["metadata"] = json.loads(meta) if isinstance(meta, str) else meta
+        channel["messages"].append(message)
+        return self.ok(channel=channel["id"], ts=message["ts"], message=message)
+
+    def m_bookmarks_list(self, params: dict[str, Any]) -> Response:
+        channel = self._channel(params, "channel_id")
+        if channel is None:
+            return self.error("channel_not_found")
+        return self.ok(bookmarks=channel["bookmarks"])
+
+    def m_bookmarks_add(self, params: dict[str, Any]) -> Response:
+        channel = self._channel(params, "channel_id")
+        if channel is None:
+            return self.error("channel_not_found")
+        bookmark = {"id": f"Bk{next(self.ids)}", "title": params["title"], "link": params.get("link"), "type": params["type"]}
+        channel["bookmarks"].append(bookmark)
+        return self.ok(bookmark=bookmark)
+
+    def m_users_lookupByEmail(self, params: dict[str, Any]) -> Response:
+        user = self.users.get(params.get("email", ""))
+        return self.ok(user={"id": user}) if user else self.error("users_not_found")

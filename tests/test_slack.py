@@ -1,0 +1,118 @@
+"""SlackChat through slack_sdk's AsyncWebClient over real HTTP against the fake."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from temporalio.exceptions import ApplicationError
+
+from activities.chat import ChannelArchive, ChannelPost, ChannelTopic, DirectMessage, OpenChannel
+from activities.slack import SlackChat
+from tests.fakes.server import Served, json_response
+from tests.fakes.slack import FakeSlack
+from warroom.models import Severity
+
+TOKEN = "xoxb-secret-123"
+
+
+@pytest.fixture
+def fake():
+    slack = FakeSlack(token=TOKEN)
+    served = Served(slack.app).start()
+    slack.url = served.url
+    yield slack
+    served.stop()
+
+
+@pytest.fixture
+def chat(fake):
+    return SlackChat(TOKEN, f"{fake.url}/api/")
+
+
+def opening(incident_id="inc-1", title="Checkout down", **kw) -> OpenChannel:
+    return OpenChannel(
+        incident_id=incident_id, title=title, declared_on=date(2026, 3, 4), severity=Severity.SEV1,
+        topic=kw.pop("topic", "SEV1 | Investigating | IC: alice | Checkout down"),
+        invite=kw.pop("invite", ["alice@example.com", "UCAROL", "nobody@example.com"]),
+        bookmarks={"Temporal UI": "http://127.0.0.1:8233/x", "Status page": "http://127.0.0.1:8080/status"}, **kw,
+    )
+
+
+async def test_open_channel_creates_once_with_topic_members_and_bookmarks(fake, chat):
+    ref = await chat.open_channel(opening())
+    again = await chat.open_channel(opening())
+    assert again == ref and ref.name == "incident-2026-03-04-checkout-down"
+    assert ref.url == f"https://fake.slack.test/archives/{ref.id}"
+    channel = fake.channel(ref.name)
+    assert channel["topic"]["value"].startswith("SEV1 | Investigating")
+    assert "[warroom:inc-1]" in channel["purpose"]["value"]
+    assert {"UALICE", "UCAROL"} <= set(channel["members"])
+    assert [b["title"] for b in channel["bookmarks"]] == ["Temporal UI", "Status page"]
+    assert fake.calls.count("conversations.create") == 1
+
+
+async def test_any_title_gives_a_valid_name_and_a_taken_name_gets_a_suffix(fake, chat):
+    first = await chat.open_channel(opening("inc-1", "Zahlung kaputt 🔥 — ÄÖÜ!!"))
+    second = await chat.open_channel(opening("inc-2", "Zahlung kaputt 🔥 — ÄÖÜ!!"))
+    assert first.name == "incident-2026-03-04-zahlung-kaputt-aou"
+    assert second.name == "incident-2026-03-04-zahlung-kaputt-aou-2"
+    long = await chat.open_channel(opening("inc-3", "x" * 200))
+    assert len(long.name) <= 80
+
+
+async def test_a_create_whose_answer_was_lost_is_found_by_the_retry(fake, chat):
+    fake.faults.rate = 0.5  # seeded mix of 429 and 500, some 500s after applying
+    for _ in range(40):
+        try:
+            ref = await chat.open_channel(opening())
+            break
+        except ApplicationError as err:
+            assert not err.non_retryable
+    assert fake.faults.injected["500-after"] > 0
+    assert [c["name"] for c in fake.channels.values()] == [ref.name]
+    assert len(fake.channel(ref.name)["bookmarks"]) == 2
+
+
+async def test_posts_are_idempotent_by_key_and_archive_is_too(fake, chat):
+    ref = await chat.open_channel(opening())
+    post = ChannelPost(incident_id="inc-1", channel=ref, text="update 1", idempotency_key="inc-1:2")
+    await chat.post(post)
+    await chat.post(post)
+    await chat.set_topic(ChannelTopic(incident_id="inc-1", channel=ref, topic="t" * 300))
+    assert [m["text"] for m in fake.messages(ref.id)] == ["update 1"]
+    assert len(fake.channel(ref.name)["topic"]["value"]) == 250
+    await chat.archive(ChannelArchive(incident_id="inc-1", channel=ref))
+    await chat.archive(ChannelArchive(incident_id="inc-1", channel=ref))
+    with pytest.raises(ApplicationError, match="is_archived") as err:
+        await chat.post(post.model_copy(update={"idempotency_key": "inc-1:3"}))
+    assert err.value.non_retryable
+
+
+async def test_direct_messages_open_a_dm_and_post_once(fake, chat):
+    dm = DirectMessage(incident_id="inc-1", user="bob@example.com", text="you are paged", idempotency_key="inc-1:9")
+    await chat.direct(dm)
+    await chat.direct(dm)
+    assert [m["text"] for m in fake.messages("D-UBOB")] == ["you are paged"]
+
+
+async def test_rate_limit_is_retryable_with_retry_after(fake, chat):
+    ref = await chat.open_channel(opening())
+    fake.faults.fail_next(json_response({"ok": False, "error": "ratelimited"}, 429, {"Retry-After": "7"}))
+    with pytest.raises(ApplicationError) as err:
+        await chat.post(ChannelPost(incident_id="inc-1", channel=ref, text="x", idempotency_key="k"))
+    assert not err.value.non_retryable and err.value.next_retry_delay.total_seconds() == 7
+
+
+async def test_bad_token_is_final_and_never_shows_the_token(fake):
+    chat = SlackChat("xoxb-wrong-token", f"{fake.url}/api/")
+    with pytest.raises(ApplicationError) as err:
+        await chat.open_channel(opening())
+    assert err.value.non_retryable and "invalid_auth" in str(err.value)
+    assert "xoxb" not in str(err.value)
+
+
+async def test_an_invalid_name_is_reported_not_retried(fake, chat):
+    with pytest.raises(ApplicationError, match="invalid_name_specials") as err:
+        await chat._create_channel("Not Valid!")
+    assert err.value.non_retryable

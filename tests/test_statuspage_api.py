@@ -1,0 +1,97 @@
+"""StatusPageAPI through httpx over real HTTP against the Statuspage fake."""
+
+from __future__ import annotations
+
+import pytest
+from temporalio.exceptions import ApplicationError
+
+from activities.statuspage import StatusPost, public_wording
+from activities.statuspage_api import StatusPageAPI
+from tests.fakes.server import Served, json_response
+from tests.fakes.statuspage import FakeStatuspage
+from warroom.models import PublicStatus
+
+KEY = "sp-secret-key"
+
+
+@pytest.fixture
+def fake():
+    page = FakeStatuspage(api_key=KEY)
+    served = Served(page.app).start()
+    page.url = f"{served.url}/v1/"
+    yield page
+    served.stop()
+
+
+@pytest.fixture
+def api(fake):
+    return StatusPageAPI(KEY, "page1", fake.url)
+
+
+def post(status: PublicStatus, key: str, page_ref=None, **kw) -> StatusPost:
+    return StatusPost(
+        incident_id="inc-1", page_ref=page_ref, title="Checkout down", service="checkout", status=status,
+        message=public_wording(status, "checkout", "a bad deploy"), impact="critical",
+        components=kw.pop("components", ["Checkout"]), idempotency_key=key, **kw,
+    )
+
+
+async def test_walks_every_status_once_and_restores_components(fake, api):
+    ref = await api.publish(post(PublicStatus.INVESTIGATING, "inc-1:3"))
+    assert fake.components["cmp-checkout"]["status"] == "major_outage"
+    for n, status in enumerate([PublicStatus.IDENTIFIED, PublicStatus.MONITORING, PublicStatus.RESOLVED], start=4):
+        ref = await api.publish(post(status, f"inc-1:{n}", page_ref=ref))
+    [incident] = fake.incidents.values()
+    updates = list(reversed(incident["incident_updates"]))
+    assert [u["status"] for u in updates] == ["investigating", "identified", "monitoring", "resolved"]
+    assert updates[0]["body"].startswith("We are currently investigating reports of issues with checkout.")
+    assert updates[1]["body"] == "The issue has been identified as a bad deploy. We are implementing a fix."
+    assert incident["impact"] == "critical" and incident["metadata"] == {"warroom": {"incident_id": "inc-1"}}
+    assert fake.components["cmp-checkout"]["status"] == "operational"
+    assert ref.url == incident["shortlink"]
+
+
+async def test_a_lost_create_is_found_and_a_repeated_update_skipped(fake, api):
+    fake.faults.fail_next(json_response({"error": "Internal Server Error"}, 500))
+    with pytest.raises(ApplicationError) as err:
+        await api.publish(post(PublicStatus.INVESTIGATING, "inc-1:3"))
+    assert not err.value.non_retryable
+    # The answer is lost after the create landed: the retry must find it by metadata.
+    fake.faults.fail_next(json_response({"error": "Internal Server Error"}, 500), after_apply=True)
+    with pytest.raises(ApplicationError):
+        await api.publish(post(PublicStatus.INVESTIGATING, "inc-1:3"))
+    assert len(fake.incidents) == 1
+    ref = await api.publish(post(PublicStatus.INVESTIGATING, "inc-1:3"))
+    await api.publish(post(PublicStatus.INVESTIGATING, "inc-1:3", page_ref=ref))
+    [incident] = fake.incidents.values()
+    assert len(incident["incident_updates"]) == 1
+
+
+async def test_rate_limit_is_retryable_after_the_servers_delay(fake, api):
+    fake.faults.fail_next(json_response({"error": "Rate limit exceeded"}, 429, {"Retry-After": "3"}))
+    with pytest.raises(ApplicationError) as err:
+        await api.publish(post(PublicStatus.INVESTIGATING, "k"))
+    assert not err.value.non_retryable and err.value.next_retry_delay.total_seconds() == 3
+
+
+@pytest.mark.parametrize(
+    ("api_key", "page_id", "components", "expected"),
+    [
+        ("wrong-key", "page1", ["Checkout"], "HTTP 401"),
+        (KEY, "nope", ["Checkout"], "HTTP 404"),
+        (KEY, "page1", ["Billing"], "no component named Billing"),
+    ],
+)
+async def test_client_errors_are_final_and_keep_the_key_out(fake, api_key, page_id, components, expected):
+    api = StatusPageAPI(api_key, page_id, fake.url)
+    with pytest.raises(ApplicationError, match=expected) as err:
+        await api.publish(post(PublicStatus.INVESTIGATING, "k", components=components))
+    assert err.value.non_retryable and api_key not in str(err.value)
+
+
+async def test_validation_errors_are_final(fake, api):
+    # The page lists a component whose id the incident endpoint rejects: 422.
+    fake.components["cmp-legacy"] = {"id": "cmp-retired", "name": "Legacy", "status": "operational"}
+    with pytest.raises(ApplicationError, match="HTTP 422.*do not exist") as err:
+        await api.publish(post(PublicStatus.INVESTIGATING, "k", components=["Legacy"]))
+    assert err.value.non_retryable
