@@ -14,7 +14,8 @@ from activities.statuspage import LocalStatusPage, StatusPost, public_wording
 from tests.fakes.server import Served
 from warroom.models import PublicStatus
 from warroom.settings import Settings
-from worker.status_page import get_settings, router
+from worker.http import get_settings
+from worker.status_page import router
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM = shutil.which("chromium")

@@ -112,18 +112,35 @@ async def _client() -> tuple[Client, Settings]:
 
 @app.command()
 def up() -> None:
-    """Start the embedded Temporal dev server and the worker; Ctrl-C stops both."""
+    """Start the embedded Temporal dev server, the worker and the gateway; Ctrl-C stops all."""
     from worker.processes import run_up
 
-    asyncio.run(run_up(Settings(), out))
+    _serve(run_up(Settings(), out))
 
 
 @app.command()
 def worker() -> None:
     """Run a worker against the configured Temporal cluster."""
-    from worker.processes import run_worker
+    from worker.processes import serve
 
-    asyncio.run(run_worker(Settings(), out))
+    _serve(serve(Settings(), out, parts=["worker"]))
+
+
+@app.command()
+def gateway() -> None:
+    """Run the HTTP gateway (alerts, incidents, Slack commands, status page) against the configured cluster."""
+    from worker.processes import serve
+
+    _serve(serve(Settings(), out, parts=["gateway"]))
+
+
+def _serve(coro: Coroutine[Any, Any, None]) -> None:
+    from worker.processes import StartupFailed
+
+    try:
+        _run(coro)
+    except StartupFailed as exc:
+        raise Failure(str(exc)) from None
 
 
 # --- declaring and reading --------------------------------------------------------------

@@ -1,7 +1,9 @@
-"""Long-running processes: `warroom up` (dev server + worker) and `warroom worker`.
+"""Long-running processes: `warroom up` (dev server, worker and gateway),
+`warroom worker` and `warroom gateway`.
 
-Both stop cleanly on Ctrl-C or SIGTERM: the worker finishes its in-flight tasks,
-then the dev server shuts down, leaving its database for the next `warroom up`.
+All stop cleanly on Ctrl-C or SIGTERM: the gateway stops taking requests, the
+worker finishes its in-flight tasks, then the dev server shuts down, leaving its
+database for the next `warroom up`.
 """
 
 from __future__ import annotations
@@ -9,46 +11,93 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+from collections.abc import Collection, Iterator
 from datetime import timedelta
+from typing import Literal
 
+import uvicorn
 from rich.console import Console
+from temporalio.client import Client
 from temporalio.service import RPCError
 
 from warroom.settings import Settings
 from worker.devserver import dev_server
+from worker.gateway import create_app
 from worker.schedules import ensure_follow_up_schedule
 from worker.temporal import connect, ensure_search_attributes
 from worker.worker import build_worker
+
+Part = Literal["worker", "gateway"]
 
 # Lets in-flight activities finish on shutdown; Temporal retries anything cut off.
 GRACEFUL_SHUTDOWN = timedelta(seconds=10)
 
 
-async def _until_stopped() -> None:
+class GatewayServer(uvicorn.Server):
+    """uvicorn inside our own event loop: the process's stop signal stops it,
+    not uvicorn's own handlers (which would leave the worker running)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class StartupFailed(Exception):
+    """A part could not start (for example, the gateway's port is taken)."""
+
+
+def _stop_event() -> asyncio.Event:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    return stop
 
 
-async def serve(settings: Settings, console: Console) -> None:
-    """Run the worker until a stop signal; then shut it down gracefully."""
-    client = await connect(settings)
+async def _prepare_namespace(client: Client, settings: Settings, console: Console) -> None:
     try:
         await ensure_search_attributes(client)
     except RPCError as err:  # e.g. Temporal Cloud without admin rights: registered by hand
         console.print(f"[yellow]could not check search attributes ({err.message}); register them once by hand[/yellow]")
     await ensure_follow_up_schedule(client, settings)
-    worker = build_worker(client, settings, graceful_shutdown_timeout=GRACEFUL_SHUTDOWN)
-    async with worker:
-        console.print(f"worker polling task queue [bold]{settings.task_queue}[/bold] on {settings.temporal_address}")
-        await _until_stopped()
+
+
+async def _start_gateway(client: Client, settings: Settings, stack: contextlib.AsyncExitStack) -> None:
+    config = uvicorn.Config(
+        create_app(settings, client), host=settings.http_host, port=settings.http_port,
+        log_level="warning", timeout_graceful_shutdown=int(GRACEFUL_SHUTDOWN.total_seconds()),
+    )
+    server = GatewayServer(config)
+    task = asyncio.create_task(server.serve())
+
+    async def stop() -> None:
+        server.should_exit = True
+        with contextlib.suppress(SystemExit):
+            await task
+
+    stack.push_async_callback(stop)
+    while not server.started:
+        if task.done():
+            with contextlib.suppress(SystemExit):
+                task.result()
+            raise StartupFailed(f"the gateway could not listen on {settings.http_host}:{settings.http_port}")
+        await asyncio.sleep(0.05)
+
+
+async def serve(settings: Settings, console: Console, parts: Collection[Part] = ("worker", "gateway")) -> None:
+    """Run the chosen parts until a stop signal; then shut them down gracefully."""
+    stop = _stop_event()
+    client = await connect(settings)
+    async with contextlib.AsyncExitStack() as stack:
+        if "worker" in parts:
+            await _prepare_namespace(client, settings, console)
+            await stack.enter_async_context(build_worker(client, settings, graceful_shutdown_timeout=GRACEFUL_SHUTDOWN))
+            console.print(f"worker polling task queue [bold]{settings.task_queue}[/bold] on {settings.temporal_address}")
+        if "gateway" in parts:
+            await _start_gateway(client, settings, stack)
+            console.print(f"gateway on [bold]{settings.gateway_url}[/bold] (status page {settings.gateway_url}/status)")
+        await stop.wait()
         console.print("stopping…")
-
-
-async def run_worker(settings: Settings, console: Console) -> None:
-    await serve(settings, console)
 
 
 async def run_up(settings: Settings, console: Console) -> None:

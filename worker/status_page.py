@@ -2,8 +2,8 @@
 Atlassian Statuspage account: current incidents, component status and recent
 history with every update's text and time, read from the LocalStatusPage store.
 
-The gateway includes `router`; settings come from the `get_settings`
-dependency, which the gateway (or a test) overrides with its own.
+The gateway includes `router`; settings come from the gateway's `get_settings`
+dependency, which a test may override.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse
 
 from activities.statuspage import LocalStatusPage
 from warroom.settings import Settings
+from worker.http import get_settings
 
 HISTORY = 20
 LABELS = {
@@ -43,10 +44,6 @@ article h3{margin:0 0 8px;font-size:1.05rem}
 time{color:#57606a;font-size:.85rem;display:block}
 .empty{color:#57606a}
 """
-
-
-def get_settings() -> Settings:
-    return Settings()
 
 
 router = APIRouter()
