@@ -119,6 +119,7 @@ class AlertEvent(Strict):
     starts_at: datetime | None = None
     ends_at: datetime | None = None
     url: str | None = None
+    count: int = Field(1, ge=1, description="identical notifications folded into this one by the gateway")
 
     _sev = field_validator("severity", mode="before")(lambda v: None if v is None else _severity(v))
 
@@ -142,6 +143,7 @@ class AlertBatch(Strict):
     """Alerts of one dedup key, delivered together so a storm costs one message."""
 
     alerts: list[AlertEvent] = Field(min_length=1)
+    truncated: int = Field(0, ge=0, description="alerts the source left out of its notification")
 
 
 class AlertRouting(BaseModel):

@@ -1,19 +1,29 @@
 """The HTTP gateway: alert intake, incidents, changes, Slack commands, the
 status page, health and metrics, in one FastAPI app served by uvicorn.
 
-Each concern is a router in its own module; this file only assembles them and
-owns the app's lifetime (settings and one Temporal client in `app.state`).
+Each concern is a router in its own module; this file assembles them, owns the
+app's shared objects (settings, one Temporal client, the alert router, the
+metrics) and makes every refusal a 4xx with a readable reason.
 """
 
 from __future__ import annotations
 
 from importlib.metadata import version
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
 from temporalio.client import Client
 
 from warroom.settings import Settings
-from worker import status_page
+from worker import alerts_api, incidents_api, ops_api, status_page
+from worker.http import BodyLimit
+from worker.intake import AlertRouter
+from worker.metrics import GatewayMetrics
+
+MAX_BODY = 1024 * 1024
 
 
 def create_app(settings: Settings, client: Client) -> FastAPI:
@@ -24,5 +34,28 @@ def create_app(settings: Settings, client: Client) -> FastAPI:
     )
     app.state.settings = settings
     app.state.client = client
-    app.include_router(status_page.router)
+    app.state.alert_router = AlertRouter(client, settings)
+    app.state.metrics = GatewayMetrics()
+    for module in (alerts_api, incidents_api, status_page, ops_api):
+        app.include_router(module.router)
+    app.add_middleware(BodyLimit, limit=MAX_BODY)
+    app.add_exception_handler(RequestValidationError, _readable_validation_error)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+async def _readable_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    """One line people can act on, plus FastAPI's structured errors for tools."""
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    reason = "; ".join(f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: {e['msg']}" for e in errors)
+    return JSONResponse({"detail": reason, "errors": [{k: e[k] for k in ("loc", "msg", "type")} for e in errors]}, 422)
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, plus the alert formats the intake routes accept."""
+    if app.openapi_schema is None:
+        document = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        document.setdefault("components", {}).setdefault("schemas", {}).update(alerts_api.component_schemas())
+        app.openapi_schema = document
+    return app.openapi_schema

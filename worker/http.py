@@ -1,9 +1,13 @@
 """What the gateway's routers share: the running app's settings and Temporal
-client, as FastAPI dependencies (tests override them or build their own app)."""
+client as FastAPI dependencies, the webhook token check, and the body limit."""
 
 from __future__ import annotations
 
-from fastapi import Request
+import secrets
+
+from fastapi import HTTPException, Request
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 
 from warroom.settings import Settings
@@ -15,3 +19,46 @@ def get_settings(request: Request) -> Settings:
 
 def get_client(request: Request) -> Client:
     return request.app.state.client
+
+
+def require_token(request: Request) -> None:
+    """When `WARROOM_WEBHOOK_TOKEN` is set, callers send `Authorization: Bearer <token>`
+    (compared in constant time)."""
+    token = get_settings(request).webhook_token
+    if token is None:
+        return
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not secrets.compare_digest(given.strip().encode(), token.get_secret_value().encode()):
+        raise HTTPException(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
+
+
+class BodyLimit:
+    """Refuse request bodies above `limit` bytes with 413, whether or not the
+    client announced their length, before anything parses them."""
+
+    def __init__(self, app: ASGIApp, limit: int):
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope["headers"]).get(b"content-length", b"").decode("latin-1")
+        if declared.isdigit() and int(declared) > self.limit:
+            response = JSONResponse({"detail": self.reason}, status_code=413)
+            return await response(scope, receive, send)
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise HTTPException(413, self.reason)
+            return message
+
+        await self.app(scope, limited, send)
+
+    @property
+    def reason(self) -> str:
+        return f"request body above {self.limit // 1024} KiB"

@@ -457,12 +457,15 @@ class Lifecycle:
                     s.metrics.started_at = seen
             elif record.status != alert.status:
                 self.log(now, alert.source, "alert", f"alert {alert.name} {alert.status}")
-            record.count += 1
+            record.count += alert.count
             record.last_seen = now
             record.status = alert.status
             record.resolved_at = (alert.ends_at or now) if alert.status == "resolved" else None
             if alert.status == "firing" and s.phase is Phase.VERIFY:
                 recurring.append(alert.name)
+        if batch.truncated:
+            source = batch.alerts[0].source
+            self.log(now, source, "alert", f"{source} left {batch.truncated} more alert(s) of this group out of its notification")
         if recurring:
             self.on_reopen(Reopen(by="warroom", reason=f"alert {', '.join(sorted(set(recurring)))} fired again during monitoring"), now)
             return AlertRouting(incident_id=s.id, outcome="reopened", phase=s.phase)

@@ -1,0 +1,237 @@
+"""The gateway routing alerts into incident workflows on the time-skipping
+server: repeats fold, recurrences reopen or open linked incidents, storms make
+one incident, and every refusal is a 4xx that touches nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import SecretStr
+from temporalio.api.enums.v1 import EventType
+
+from warroom import models as m
+from worker.gateway import create_app
+from worker.intake import chain_id
+
+FIXTURES = Path(__file__).parent / "fixtures" / "alerts"
+AM_KEY = '{}/{service="checkout"}:{alertname="HighErrorRate"}'
+
+
+def fixture(source: str) -> dict[str, Any]:
+    return json.loads((FIXTURES / f"{source}.json").read_text())
+
+
+def am_batch(status: str = "firing", severity: str = "critical", key: str = AM_KEY, n: int = 1) -> dict[str, Any]:
+    body = fixture("alertmanager")
+    body["groupKey"], body["status"] = key, status
+    template = body["alerts"][0]
+    template["labels"]["severity"] = severity
+    body["alerts"] = []
+    for i in range(n):
+        alert = copy.deepcopy(template)
+        alert["fingerprint"] = f"{i:016x}"
+        alert["status"] = status
+        if status == "resolved":
+            alert["endsAt"] = "2026-11-24T10:30:00Z"
+        body["alerts"].append(alert)
+    return body
+
+
+@pytest.fixture
+async def gateway(warroom):
+    app = create_app(warroom.settings, warroom.client)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as http:
+        http.app = app  # type: ignore[attr-defined]
+        yield http
+
+
+async def post(gateway: httpx.AsyncClient, source: str, body: Any, **kw: Any) -> dict[str, Any]:
+    response = await gateway.post(f"/v1/alerts/{source}", json=body, **kw)
+    assert response.status_code == 202, response.text
+    return response.json()
+
+
+async def incident(warroom, incident_id: str) -> m.IncidentState:
+    handle = warroom.client.get_workflow_handle(incident_id)
+    warroom.track(incident_id)
+    return await warroom.state(handle)
+
+
+@pytest.mark.parametrize("source", ["alertmanager", "grafana", "pagerduty", "datadog", "generic"])
+async def test_each_documented_payload_opens_an_incident(gateway, warroom, source):
+    answer = await post(gateway, source, fixture(source))
+    (incident_id,) = answer["incidents"]
+    assert answer["routed"][0]["outcome"] == "opened"
+    state = await incident(warroom, incident_id)
+    assert state.source == source and state.phase is m.Phase.TRIAGE
+    assert len(state.alerts) == len(fixture(source).get("alerts", [None]))
+    if source == "datadog":  # P1 says SEV2; 60% of users affected makes the policy say more
+        assert state.severity is m.Severity.SEV1 and state.service == "checkout"
+
+
+async def test_repeats_join_with_counts_and_no_timeline_growth(gateway, warroom):
+    body = fixture("alertmanager")
+    body["alerts"][0]["startsAt"] = "2026-01-02T03:04:05Z"  # detected before it was declared
+    first = await post(gateway, "alertmanager", body)
+    (incident_id,) = first["incidents"]
+    assert incident_id == chain_id("alertmanager", AM_KEY)
+    state = await incident(warroom, incident_id)
+    lines = len(state.timeline)
+    for _ in range(4):
+        again = await post(gateway, "alertmanager", fixture("alertmanager"))
+        assert again["incidents"] == [incident_id] and again["routed"][0]["outcome"] == "joined"
+    state = await incident(warroom, incident_id)
+    assert len(state.timeline) == lines, "repeats are counted, not logged"
+    record = state.alerts["5f1b5c9e2a7d4c10"]
+    assert record.count == 5 and record.first_seen <= record.last_seen
+    assert (state.title, state.service, state.severity) == ("HighErrorRate: Checkout 5xx rate above 5%", "checkout", m.Severity.SEV2)
+    assert state.metrics.started_at.isoformat() == "2026-01-02T03:04:05+00:00"
+
+
+async def test_firing_during_verify_reopens_and_after_verify_opens_a_linked_recurrence(gateway, warroom):
+    (incident_id,) = (await post(gateway, "alertmanager", am_batch()))["incidents"]
+    handle = warroom.client.get_workflow_handle(incident_id)
+    warroom.track(incident_id)
+    await warroom.send(handle, "acknowledge", by="alice")
+    await warroom.send(handle, "resolve", by="alice", summary="rolled back")
+    answer = await post(gateway, "alertmanager", am_batch())
+    assert answer["routed"][0]["outcome"] == "reopened" and answer["incidents"] == [incident_id]
+    assert (await warroom.state(handle)).phase is m.Phase.STABILIZE
+
+    await warroom.send(handle, "resolve", by="alice", summary="fixed for real")
+    await warroom.env.sleep(timedelta(minutes=31))
+    assert (await warroom.state(handle)).phase is m.Phase.LEARN, "SEV2 waits for its postmortem"
+    answer = await post(gateway, "alertmanager", am_batch())
+    (recurrence,) = answer["incidents"]
+    assert recurrence == chain_id("alertmanager", AM_KEY, 2) and answer["routed"][0]["outcome"] == "opened"
+    state = await incident(warroom, recurrence)
+    assert state.recurrence_of == incident_id and state.phase is m.Phase.TRIAGE
+
+
+async def test_resolved_notifications_record_and_self_resolve_unacknowledged_low_severity(gateway, warroom):
+    (incident_id,) = (await post(gateway, "alertmanager", am_batch(severity="warning", n=2)))["incidents"]
+    answer = await post(gateway, "alertmanager", am_batch(status="resolved", severity="warning", n=1))
+    assert answer["routed"][0]["outcome"] == "joined", "one of two alerts still fires"
+    answer = await post(gateway, "alertmanager", am_batch(status="resolved", severity="warning", n=2))
+    assert answer["routed"][0]["outcome"] == "resolved"
+    state = await incident(warroom, incident_id)
+    assert state.phase is m.Phase.VERIFY and state.non_actionable
+    assert all(a.status == "resolved" and a.resolved_at for a in state.alerts.values())
+
+
+async def test_a_resolution_for_an_unknown_key_starts_nothing(gateway, warroom):
+    answer = await post(gateway, "alertmanager", am_batch(status="resolved", key="never-fired"))
+    assert answer["incidents"] == [] and answer["routed"][0]["outcome"] == "ignored"
+    with pytest.raises(Exception):
+        await warroom.client.get_workflow_handle(chain_id("alertmanager", "never-fired")).describe()
+
+
+async def test_a_thousand_identical_alerts_in_parallel_make_one_incident(gateway, warroom):
+    body = fixture("generic")
+    answers = await asyncio.gather(*(post(gateway, "generic", body) for _ in range(1000)))
+    assert {tuple(a["incidents"]) for a in answers} == {(chain_id("generic", "search-index-lag"),)}
+    state = await incident(warroom, answers[0]["incidents"][0])
+    assert state.alerts["search-index-lag"].count == 1000
+    outcomes = [a["routed"][0]["outcome"] for a in answers]
+    assert outcomes.count("opened") >= 1 and set(outcomes) <= {"opened", "joined"}
+
+
+async def test_two_gateways_racing_on_one_key_make_one_incident(warroom):
+    apps = [create_app(warroom.settings, warroom.client) for _ in range(2)]
+    clients = [httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") for app in apps]
+    body = fixture("pagerduty")
+    answers = await asyncio.gather(*(post(clients[i % 2], "pagerduty", body) for i in range(200)))
+    ids = {a["incidents"][0] for a in answers}
+    assert len(ids) == 1
+    state = await incident(warroom, ids.pop())
+    assert state.alerts["srv01/mysql"].count == 200
+
+
+async def test_a_batch_of_500_alerts_is_one_update(gateway, warroom):
+    answer = await post(gateway, "alertmanager", am_batch(n=500))
+    assert answer["routed"][0]["alerts"] == 500
+    (incident_id,) = answer["incidents"]
+    state = await incident(warroom, incident_id)
+    assert len(state.alerts) == 500
+    history = await warroom.client.get_workflow_handle(incident_id).fetch_history()
+    accepted = [e for e in history.events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED]
+    assert len(accepted) == 1
+
+
+async def test_pagerduty_acknowledge_stops_escalation(gateway, warroom):
+    (incident_id,) = (await post(gateway, "pagerduty", fixture("pagerduty")))["incidents"]
+    state = await incident(warroom, incident_id)
+    assert "page" in state.deadlines, "SEV2 pages and escalates"
+    ack = {"routing_key": "e93facc04764012d7bfb002500d5d1a6", "event_action": "acknowledge", "dedup_key": "srv01/mysql"}
+    answer = await post(gateway, "pagerduty", ack)
+    assert answer["routed"][0]["outcome"] == "acknowledged" and answer["dedup_key"] == "srv01/mysql"
+    state = await incident(warroom, incident_id)
+    assert "page" not in state.deadlines and state.metrics.acknowledged_at is not None
+    # warroom's own pages through PagerDuty carry the incident id as dedup key
+    other = await warroom.declare("Payments down", severity="SEV1")
+    answer = await post(gateway, "pagerduty", {**ack, "dedup_key": other.id})
+    assert answer["incidents"] == [other.id]
+    assert "page" not in (await warroom.state(other)).deadlines
+
+
+async def test_webhook_token_is_required_when_set(warroom):
+    warroom.settings.webhook_token = SecretStr("s3cret-token")
+    app = create_app(warroom.settings, warroom.client)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as http:
+        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic s3cret-token"}):
+            response = await http.post("/v1/alerts/generic", json=fixture("generic"), headers=headers)
+            assert response.status_code == 401 and "s3cret" not in response.text
+        ok = await http.post("/v1/alerts/generic", json=fixture("generic"), headers={"Authorization": "Bearer s3cret-token"})
+        assert ok.status_code == 202
+        warroom.track(ok.json()["incidents"][0])
+
+
+async def test_oversized_and_malformed_bodies_are_4xx_with_reasons(gateway):
+    big = {"alerts": [{**fixture("generic"), "summary": "x" * 1000, "dedup_key": f"k{i}"} for i in range(1100)]}
+    response = await gateway.post("/v1/alerts/generic", json=big)
+    assert response.status_code == 413 and "1024 KiB" in response.json()["detail"]
+    async def chunks():  # no Content-Length: counted as it streams
+        for _ in range(20):
+            yield b"x" * 65536
+
+    response = await gateway.post("/v1/alerts/generic", content=chunks())
+    assert response.status_code == 413
+    response = await gateway.post("/v1/alerts/generic", content=b"{not json")
+    assert response.status_code == 400 and "not valid JSON" in response.json()["detail"]
+    response = await gateway.post("/v1/alerts/pagerduty", json={"routing_key": "k", "event_action": "trigger"})
+    assert response.status_code == 422 and "payload is required" in response.json()["detail"]
+    response = await gateway.post("/v1/incidents", json={"service": "checkout"})
+    assert response.status_code == 422 and response.json()["detail"] == "title: Field required"
+
+
+async def test_declare_by_hand_is_idempotent_with_a_key_and_readable(gateway, warroom):
+    body = {"title": "Checkout down", "service": "checkout", "severity": "sev1", "commander": "alice"}
+    first = await gateway.post("/v1/incidents", json=body, headers={"Idempotency-Key": "deploy-42"})
+    again = await gateway.post("/v1/incidents", json=body, headers={"Idempotency-Key": "deploy-42"})
+    assert first.status_code == again.status_code == 201 and first.json()["id"] == again.json()["id"]
+    incident_id = first.json()["id"]
+    assert first.json()["temporal_ui"].endswith(f"/workflows/{incident_id}")
+    state = await incident(warroom, incident_id)
+    assert (state.severity, state.roles[m.Role.COMMANDER]) == (m.Severity.SEV1, "alice")
+    shown = await gateway.get(f"/v1/incidents/{incident_id.removeprefix('inc-')}")
+    assert shown.status_code == 200 and shown.json()["title"] == "Checkout down"
+    missing = await gateway.get("/v1/incidents/inc-00000000")
+    assert missing.status_code == 404 and "inc-00000000" in missing.json()["detail"]
+
+
+async def test_health_and_metrics(gateway, warroom):
+    assert (await gateway.get("/healthz")).json() == {"status": "ok", "temporal": "ok"}
+    answer = await post(gateway, "generic", fixture("generic"))
+    warroom.track(answer["incidents"][0])
+    await gateway.post("/v1/alerts/generic", json={"name": "x"})
+    text = (await gateway.get("/metrics")).text
+    assert 'warroom_alerts_received_total{outcome="opened",source="generic"} 1.0' in text
+    assert 'warroom_requests_rejected_total{source="generic",status="422"} 1.0' in text
+    assert 'warroom_alert_routing_seconds_count{source="generic"} 1.0' in text

@@ -1,0 +1,66 @@
+"""Client-side incident operations shared by the CLI and the gateway: naming,
+starting and reading incident workflows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle
+
+from warroom import models as m
+from warroom.settings import Settings
+from workflows.incident import IncidentWorkflow
+
+
+def incident_id(text: str) -> str:
+    """`inc-1a2b3c4d`, or just `1a2b3c4d`."""
+    text = text.strip()
+    return text if text.startswith("inc-") else f"inc-{text}"
+
+
+def start_options(settings: Settings, inp: m.IncidentInput) -> dict[str, Any]:
+    """What every incident start carries: queue, memo and the UI's static summary."""
+    return {
+        "task_queue": settings.task_queue,
+        "memo": {"title": inp.title},
+        "static_summary": f"{inp.severity or 'Incident'} · {inp.service}: {inp.title}"[:200],
+    }
+
+
+async def start_incident(client: Client, settings: Settings, workflow_id: str, inp: m.IncidentInput) -> WorkflowHandle:
+    return await client.start_workflow(IncidentWorkflow.run, inp, id=workflow_id, **start_options(settings, inp))
+
+
+def list_query(
+    severity: str | None = None, phase: str | None = None, service: str | None = None, open_only: bool | None = None
+) -> str:
+    """A visibility query over incidents; raises ValueError on an unknown severity or phase."""
+    clauses = ["WorkflowType = 'IncidentWorkflow'"]
+    if severity:
+        clauses.append(f"IncidentSeverity = '{m.Severity.parse(severity).value}'")
+    if phase:
+        clauses.append(f"IncidentPhase = '{m.Phase(phase.lower()).value}'")
+    if service:
+        clauses.append(f"IncidentService = '{service.replace(chr(39), '')}'")
+    if open_only is not None:
+        clauses.append("ExecutionStatus = 'Running'" if open_only else "ExecutionStatus != 'Running'")
+    return " AND ".join(clauses)
+
+
+async def list_incidents(client: Client, query: str, limit: int = 50) -> list[dict[str, Any]]:
+    """Incidents newest first, from search attributes and memo (no query per incident)."""
+    rows = []
+    async for wf in client.list_workflows(query, limit=limit):
+        found = {pair.key.name: pair.value for pair in wf.typed_search_attributes}
+        memo = await wf.memo()
+        rows.append({
+            "id": wf.id,
+            "severity": str(found.get("IncidentSeverity", "")),
+            "phase": str(found.get("IncidentPhase", "")),
+            "service": str(found.get("IncidentService", "")),
+            "commander": str(found.get("IncidentCommander", "")),
+            "declared_at": str(wf.start_time),
+            "title": memo.get("title", ""),
+            "status": wf.status.name.lower() if wf.status else "",
+        })
+    return rows
