@@ -88,3 +88,30 @@ class Warroom:
     def status_page(self) -> dict[str, Any]:
         path = self.settings.data_dir / "statuspage.json"
         return json.loads(path.read_text()) if path.exists() else {"incidents": {}, "components": {}}
+
+
+@contextlib.asynccontextmanager
+async def serve_gateway(settings: Settings, client: Any):
+    """The real gateway app on a free port, in this event loop (its Temporal
+    client belongs to it). Yields the base URL."""
+    import socket
+
+    import uvicorn
+
+    from worker.gateway import create_app
+    from worker.processes import GatewayServer
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    server = GatewayServer(uvicorn.Config(create_app(settings, client), log_level="warning", lifespan="off"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
