@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from datetime import timedelta
 from typing import Any
 
@@ -27,3 +29,16 @@ class BaselineAlertWorkflow:
     @workflow.query
     def count(self) -> int:
         return self.alerts
+
+
+async def _serve(address: str, task_queue: str) -> None:
+    from temporalio.client import Client
+    from temporalio.worker import Worker
+
+    client = await Client.connect(address)
+    async with Worker(client, task_queue=task_queue, workflows=[BaselineAlertWorkflow]):
+        await asyncio.Event().wait()
+
+
+if __name__ == "__main__":  # a baseline worker process: python -m benchmarks.baseline ADDRESS TASK_QUEUE
+    asyncio.run(_serve(sys.argv[1], sys.argv[2]))

@@ -5,8 +5,9 @@ conflict policy USE_EXISTING) of a trivial workflow, one call per alert.
 warroom: the same alerts posted over HTTP to the real gateway, which routes
 them into IncidentWorkflows (update-with-start, folding repeats).
 
-Both run in one process with their worker, on the same dev server, in the same
-run, at the same client concurrency. Reported: throughput (alerts/s) and the
+As in production, workers and the gateway are processes of their own (the
+load generator is this one), on the same dev server, in the same run, at the
+same client concurrency. Reported: throughput (alerts/s) and the
 latency of an alert's first delivery until its workflow is running (for the
 gateway, until its 202: the incident has taken the alert).
 
@@ -17,8 +18,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
+import socket
 import statistics
 import sys
 import tempfile
@@ -26,20 +29,19 @@ import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.worker import Worker
 
 from benchmarks.baseline import BaselineAlertWorkflow
 from warroom import models as m
 from warroom.settings import Settings
 from worker.devserver import dev_server
-from worker.intake import chain_id
+from activities.routing import chain_id
 from worker.temporal import connect
-from worker.worker import build_worker
 
 RESULTS = Path(__file__).parent / "RESULTS.md"
 
@@ -76,10 +78,20 @@ async def _drive(items: list[Any], concurrency: int, send) -> tuple[float, list[
     return time.perf_counter() - started, firsts
 
 
-async def baseline(client: Client, total: int, keys: int, concurrency: int) -> dict[str, Any]:
+@contextlib.asynccontextmanager
+async def process(*argv: str, env: dict[str, str] | None = None) -> AsyncIterator[None]:
+    proc = await asyncio.create_subprocess_exec(*argv, env={**os.environ, **(env or {})}, stdout=asyncio.subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        proc.terminate()
+        await proc.wait()
+
+
+async def baseline(client: Client, settings: Settings, total: int, keys: int, concurrency: int) -> dict[str, Any]:
     run = uuid.uuid4().hex[:6]
     queue = f"bench-baseline-{run}"
-    async with Worker(client, task_queue=queue, workflows=[BaselineAlertWorkflow]):
+    async with process(sys.executable, "-m", "benchmarks.baseline", settings.temporal_address, queue):
         async def send(item: dict[str, Any]) -> None:
             await client.start_workflow(
                 BaselineAlertWorkflow.run, id=f"base-{item['dedup_key']}", task_queue=queue,
@@ -96,12 +108,18 @@ async def baseline(client: Client, total: int, keys: int, concurrency: int) -> d
 
 
 async def gateway(client: Client, settings: Settings, total: int, keys: int, concurrency: int) -> dict[str, Any]:
-    from tests.support import serve_gateway
-
     run = uuid.uuid4().hex[:6]
-    async with build_worker(client, settings), serve_gateway(settings, client) as url:
+    port = free_port()
+    env = {
+        "WARROOM_TEMPORAL_ADDRESS": settings.temporal_address, "WARROOM_TASK_QUEUE": settings.task_queue,
+        "WARROOM_DATA_DIR": str(settings.data_dir), "WARROOM_HTTP_PORT": str(port),
+    }
+    warroom = str(Path(sys.executable).parent / "warroom")
+    async with process(warroom, "worker", env=env), process(warroom, "gateway", env=env):
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-        async with httpx.AsyncClient(base_url=url, limits=limits, timeout=120) as http:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=120) as http:
+            await _until_up(http)
+
             async def send(item: dict[str, Any]) -> None:
                 response = await http.post("/v1/alerts/generic", json=item)
                 response.raise_for_status()
@@ -115,6 +133,23 @@ async def gateway(client: Client, settings: Settings, total: int, keys: int, con
             counted += sum(a.count for a in state.alerts.values())
             await handle.terminate()
     return {"elapsed": elapsed, "firsts": firsts, "workflows": incidents, "counted": counted}
+
+
+async def _until_up(http: httpx.AsyncClient) -> None:
+    for _ in range(300):
+        try:
+            if (await http.get("/healthz")).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.1)
+    raise RuntimeError("the gateway did not come up")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def pct(values: list[float], q: float) -> float:
@@ -165,7 +200,7 @@ async def main(argv: list[str] | None = None) -> str:
         )
         async with dev_server(settings):
             client = await connect(settings)
-            base = await baseline(client, args.alerts, args.keys, args.concurrency)
+            base = await baseline(client, settings, args.alerts, args.keys, args.concurrency)
             war = await gateway(client, settings, args.alerts, args.keys, args.concurrency)
     text = report(args, base, war)
     assert war["workflows"] == args.keys and war["counted"] == args.alerts, "intake lost or split alerts"

@@ -144,6 +144,18 @@ class AlertBatch(Strict):
 
     alerts: list[AlertEvent] = Field(min_length=1)
     truncated: int = Field(0, ge=0, description="alerts the source left out of its notification")
+    batch_id: str | None = Field(None, max_length=200, description="set on re-delivery, so a retried one counts once")
+
+
+class OnwardAlerts(BaseModel):
+    """Alerts that reached an incident after it left verify, for the next one in its chain."""
+
+    after: str = Field(description="the incident that passes them on")
+    batch: AlertBatch
+
+
+class OnwardRouting(BaseModel):
+    incident_id: str | None = Field(description="where they went; None when nothing took them")
 
 
 class AlertRouting(BaseModel):
@@ -173,6 +185,10 @@ class IncidentInput(BaseModel):
     policy: dict[str, Any] | None = Field(None, description="policy snapshot carried across continue-as-new")
 
     _sev = field_validator("severity", mode="before")(lambda v: None if v is None else _severity(v))
+
+    def start_options(self) -> dict[str, Any]:
+        """What every start of an incident carries: the memo and the UI's static summary."""
+        return {"memo": {"title": self.title}, "static_summary": f"{self.severity or 'Incident'} · {self.service}: {self.title}"[:200]}
 
 
 # --- Responder messages --------------------------------------------------------------
@@ -366,6 +382,7 @@ class IncidentState(BaseModel):
     recurrence_of: str | None = None
     links: dict[str, str] = Field(default_factory=dict, description="Temporal UI, status page, ...")
     non_actionable: bool = False
+    recent_batches: list[str] = Field(default_factory=list, description="ids of re-delivered alert batches already counted")
     resolution: str | None = None
     last_update: str | None = None
     effect_seq: int = 0

@@ -2,8 +2,8 @@
 
 The body is parsed by the source's parser before anything else happens, so a
 malformed payload is a 400 or 422 with the reason and touches no workflow.
-Accepted alerts are routed (see `worker.intake`) and answered with 202 and the
-incident ids.
+Accepted alerts are routed (see `activities.routing`) and answered with 202
+and the incident ids once Temporal holds them durably.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from warroom.intake import PARSERS, IntakeError, alertmanager, datadog, generic, pagerduty
 from worker.http import require_token
-from worker.intake import AlertRouter
+from activities.routing import AlertRouter
 from worker.metrics import GatewayMetrics
 
 SCHEMAS: dict[str, list[type[BaseModel]]] = {
@@ -61,8 +61,7 @@ def _endpoint(source: str):
         body: dict[str, Any] = {
             "incidents": list(dict.fromkeys(r.incident_id for r in routed if r.incident_id)),
             "routed": [
-                {"incident_id": r.incident_id, "outcome": r.outcome, "dedup_key": r.dedup_key, "alerts": r.alerts,
-                 "phase": r.phase.value if r.phase else None}
+                {"incident_id": r.incident_id, "outcome": r.outcome, "dedup_key": r.dedup_key, "alerts": r.alerts}
                 for r in routed
             ],
         }

@@ -20,7 +20,7 @@ from temporalio.client import Client
 from warroom.settings import Settings
 from worker import alerts_api, incidents_api, ops_api, status_page
 from worker.http import BodyLimit
-from worker.intake import AlertRouter
+from activities.routing import AlertRouter
 from worker.metrics import GatewayMetrics
 
 MAX_BODY = 1024 * 1024

@@ -18,17 +18,10 @@ def incident_id(text: str) -> str:
     return text if text.startswith("inc-") else f"inc-{text}"
 
 
-def start_options(settings: Settings, inp: m.IncidentInput) -> dict[str, Any]:
-    """What every incident start carries: queue, memo and the UI's static summary."""
-    return {
-        "task_queue": settings.task_queue,
-        "memo": {"title": inp.title},
-        "static_summary": f"{inp.severity or 'Incident'} · {inp.service}: {inp.title}"[:200],
-    }
-
-
 async def start_incident(client: Client, settings: Settings, workflow_id: str, inp: m.IncidentInput) -> WorkflowHandle:
-    return await client.start_workflow(IncidentWorkflow.run, inp, id=workflow_id, **start_options(settings, inp))
+    return await client.start_workflow(
+        IncidentWorkflow.run, inp, id=workflow_id, task_queue=settings.task_queue, **inp.start_options()
+    )
 
 
 def list_query(

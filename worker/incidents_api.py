@@ -16,7 +16,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from warroom import models as m
 from warroom.settings import Settings
 from worker.http import get_client, get_settings, require_token
-from worker.incidents import incident_id, list_incidents, list_query, start_options
+from worker.incidents import incident_id, list_incidents, list_query
 from workflows.incident import IncidentWorkflow
 
 router = APIRouter(prefix="/v1/incidents", tags=["incidents"], dependencies=[Depends(require_token)])
@@ -46,7 +46,7 @@ async def declare(
     )
     handle = await client.start_workflow(
         IncidentWorkflow.run, inp, id=workflow_id, id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        **start_options(settings, inp),
+        task_queue=settings.task_queue, **inp.start_options(),
     )
     return JSONResponse(
         {"id": handle.id, "temporal_ui": settings.workflow_url(handle.id), "href": f"/v1/incidents/{handle.id}"},

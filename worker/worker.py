@@ -16,6 +16,7 @@ from activities.jira_tracker import JiraTracker
 from activities.paging import PagingActivities
 from activities.policy import PolicyActivities
 from activities.postmortem import PostmortemActivities
+from activities.routing import RoutingActivities
 from activities.slack import SlackChat
 from activities.statuspage import LocalStatusPage, StatusPageActivities, StatusPageBackend
 from activities.statuspage_api import StatusPageAPI
@@ -48,6 +49,7 @@ def build_activities(settings: Settings, client: Client) -> list[Callable[..., A
         postmortems.write_postmortem_draft,
         postmortems.check_postmortem,
         ArchiveActivities(settings.data_dir).archive_incident,
+        RoutingActivities(client, settings).route_alerts_onward,
         followup.collect_action_items,
         followup.sync_action_items,
         followup.remind_overdue_owner,

@@ -20,10 +20,13 @@ from activities.archive import ArchiveActivities, ArchiveRequest
 from activities.chat import ChannelArchive, ChannelPost, ChannelTopic, ChatActivities, DirectMessage, OpenChannel
 from activities.paging import PageRequest, PageResult, PagingActivities
 from activities.postmortem import CheckRequest, DraftRequest, PostmortemActivities
+from activities.routing import RoutingActivities
 from activities.statuspage import StatusPageActivities, StatusPost, public_wording
 from activities.tracker import TrackerActivities, TrackerItem
 from warroom.durations import humanize
 from warroom.models import (
+    OnwardAlerts,
+    OnwardRouting,
     Acknowledge,
     ActionItem,
     ActionItemRequest,
@@ -72,6 +75,9 @@ class Effect:
     key: str
     then: Callable[[Any], None] | None = None
 
+
+# Re-delivered alert batches remembered per incident, to count each once.
+RECENT_BATCHES = 50
 
 CHAT_ACTIVITIES = {
     ChatActivities.open_channel,
@@ -442,6 +448,10 @@ class Lifecycle:
     def on_alerts(self, batch: AlertBatch, now: datetime) -> AlertRouting:
         """Fold a batch into per-alert counters: the timeline only records news."""
         s = self.state
+        if batch.batch_id:
+            if batch.batch_id in s.recent_batches:
+                return AlertRouting(incident_id=s.id, outcome="joined", phase=s.phase)
+            s.recent_batches = [*s.recent_batches, batch.batch_id][-RECENT_BATCHES:]
         opened = not s.alerts and s.source != "manual"
         recurring: list[str] = []
         for alert in batch.alerts:
@@ -474,6 +484,25 @@ class Lifecycle:
             self.on_resolve(Resolve(by="warroom", summary="every alert resolved on its own before anyone acknowledged"), now)
             return AlertRouting(incident_id=s.id, outcome="resolved", phase=s.phase)
         return AlertRouting(incident_id=s.id, outcome="opened" if opened else "joined", phase=s.phase)
+
+    def pass_alerts_on(self, batch: AlertBatch, now: datetime) -> None:
+        """Alerts that arrive after verify belong to the next incident of their key."""
+        s = self.state
+        names = ", ".join(sorted({a.name for a in batch.alerts}))
+        firing = any(a.status == "firing" for a in batch.alerts)
+        if firing:
+            self.log(now, batch.alerts[0].source, "alert", f"alert {names} fired after verify: passed on to the next incident")
+
+        def routed(result: OnwardRouting) -> None:
+            if firing and result.incident_id:
+                self.log(now, "warroom", "recurrence", f"alert {names} went to {result.incident_id}")
+
+        self.effect(
+            RoutingActivities.route_alerts_onward,
+            lambda key: OnwardAlerts(after=s.id, batch=batch.model_copy(update={"batch_id": batch.batch_id or key})),
+            "Pass alerts on to the next incident",
+            then=routed,
+        )
 
     def resolved_on_its_own(self) -> bool:
         s = self.state

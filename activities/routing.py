@@ -1,0 +1,267 @@
+"""Routing alerts to the one incident each belongs to.
+
+Every dedup key owns a chain of incident ids, `inc-<digest>`, `inc-<digest>-2`,
+... A firing batch is signalled to the chain's current link with
+signal-with-start: it joins the running incident, or starts it atomically if
+there is none, so gateways racing on one key still make one incident, and the
+alert is durable in Temporal before the sender hears 202.
+
+The current link is the newest one still in triage, stabilize or verify (read
+from its `IncidentPhase` search attribute, remembered for a few seconds). A
+closed link refuses the start and the batch moves on. An incident that left
+verify a moment ago may still receive a batch: it passes it on to the next link
+(`route_alerts_onward`), which opens as a recurrence of it. Resolved-only
+batches never start anything.
+
+Within one process, concurrent batches for one key are folded: while one
+signal is in flight, the next ones wait and go together, identical
+notifications merged into counts. A storm costs a handful of signals, not one
+per alert, and stays far from Temporal's 10,000 signals per run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from temporalio import activity
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.common import SearchAttributeKey, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from warroom import models as m
+from warroom.intake import Intake
+from warroom.settings import Settings
+
+Outcome = Literal["opened", "joined", "ignored", "acknowledged"]
+Key = tuple[str, str]  # (source, dedup key)
+
+MAX_GENERATIONS = 10_000
+REMEMBERED_KEYS = 50_000
+# How long a key's current link is trusted before its phase is read again. A
+# stale answer costs one hand-over by the incident, never a lost alert.
+FRESH_SECONDS = 10.0
+TAKES_ALERTS = {m.Phase.TRIAGE.value, m.Phase.STABILIZE.value, m.Phase.VERIFY.value}
+PHASE = SearchAttributeKey.for_keyword("IncidentPhase")
+
+
+def chain_id(source: str, dedup_key: str, generation: int = 1) -> str:
+    digest = hashlib.sha256(f"{source}\x00{dedup_key}".encode()).hexdigest()[:10]
+    return f"inc-{digest}" if generation == 1 else f"inc-{digest}-{generation}"
+
+
+def generation_of(incident_id: str) -> int:
+    """1 for `inc-<digest>`, n for `inc-<digest>-n`."""
+    _, _, tail = incident_id.removeprefix("inc-").partition("-")
+    return int(tail) if tail.isdigit() else 1
+
+
+@dataclass
+class Routed:
+    incident_id: str | None
+    outcome: Outcome
+    source: str
+    dedup_key: str
+    alerts: int
+
+
+@dataclass
+class _Flight:
+    waiting: list[tuple[list[m.AlertEvent], int, asyncio.Future[Routed]]] = field(default_factory=list)
+
+
+class AlertRouter:
+    def __init__(self, client: Client, settings: Settings):
+        self.client = client
+        self.settings = settings
+        self._flights: dict[Key, _Flight] = {}
+        self._links: OrderedDict[Key, tuple[int, float]] = OrderedDict()
+
+    async def route(self, intake: Intake) -> list[Routed]:
+        groups: dict[Key, list[m.AlertEvent]] = {}
+        for alert in intake.alerts:
+            groups.setdefault((alert.source, alert.dedup_key), []).append(alert)
+        routed = await asyncio.gather(
+            *(self._submit(key, alerts, intake.truncated) for key, alerts in groups.items()),
+            *(self.acknowledge(key) for key in intake.acknowledged),
+        )
+        return list(routed)
+
+    # --- folding ----------------------------------------------------------------------
+
+    async def _submit(self, key: Key, alerts: list[m.AlertEvent], truncated: int) -> Routed:
+        future: asyncio.Future[Routed] = asyncio.get_running_loop().create_future()
+        flight = self._flights.get(key)
+        if flight is None:
+            flight = self._flights[key] = _Flight()
+            asyncio.create_task(self._fly(key, flight))
+        flight.waiting.append((alerts, truncated, future))
+        return await future
+
+    async def _fly(self, key: Key, flight: _Flight) -> None:
+        """Deliver whatever has queued for this key, one signal at a time."""
+        try:
+            while flight.waiting:
+                taken, flight.waiting = flight.waiting, []
+                alerts = fold([a for batch, _, _ in taken for a in batch])
+                batch = m.AlertBatch(alerts=alerts, truncated=max(t for _, t, _ in taken))
+                try:
+                    routed = await self.deliver(key, batch)
+                except Exception as err:  # every waiter hears of it
+                    for _, _, future in taken:
+                        future.set_exception(err)
+                    continue
+                for batch_alerts, _, future in taken:
+                    future.set_result(replace(routed, alerts=sum(a.count for a in batch_alerts)))
+        finally:
+            del self._flights[key]
+
+    # --- delivery along the chain -----------------------------------------------------
+
+    async def deliver(self, key: Key, batch: m.AlertBatch, generation: int | None = None) -> Routed:
+        """Signal the batch to the key's current link (or from `generation` on)."""
+        source, dedup_key = key
+        firing = any(a.status == "firing" for a in batch.alerts)
+        count = sum(a.count for a in batch.alerts)
+        link = generation or await self._current_link(key)
+        for _ in range(MAX_GENERATIONS):
+            incident = chain_id(source, dedup_key, link)
+            try:
+                if firing:
+                    opened = await self._signal_with_start(incident, batch, link)
+                else:
+                    await self.client.get_workflow_handle(incident).signal("alerts", batch)
+                    opened = False
+            except WorkflowAlreadyStartedError:
+                pass  # a closed incident holds this id: on to the next link
+            except RPCError as err:
+                if err.status is not RPCStatusCode.NOT_FOUND:
+                    raise
+                if not await self._exists(incident):
+                    return Routed(None, "ignored", source, dedup_key, count)
+            else:
+                self._remember(key, link)
+                return Routed(incident, "opened" if opened else "joined", source, dedup_key, count)
+            link += 1
+        raise RuntimeError(f"dedup key {dedup_key!r} has more than {MAX_GENERATIONS} incidents")
+
+    async def _signal_with_start(self, incident: str, batch: m.AlertBatch, link: int) -> bool:
+        """True when this call started the incident."""
+        first = batch.alerts[0]
+        recurrence_of = chain_id(first.source, first.dedup_key, link - 1) if link > 1 else None
+        inp = incident_input(batch, self.settings, recurrence_of)
+        handle = await self.client.start_workflow(
+            "IncidentWorkflow", inp, id=incident, task_queue=self.settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            start_signal="alerts", start_signal_args=[batch],
+            **inp.start_options(),
+        )
+        # The server says whether this call started the run (the SDK keeps its answer).
+        response = getattr(handle, "_start_workflow_response", None)
+        return bool(getattr(response, "started", False))
+
+    async def _current_link(self, key: Key) -> int:
+        """The newest link that takes alerts, or the first that does not exist yet."""
+        known = self._links.get(key)
+        if known and time.monotonic() - known[1] < FRESH_SECONDS:
+            return known[0]
+        link = known[0] if known else 1
+        for _ in range(MAX_GENERATIONS):
+            try:
+                described = await self.client.get_workflow_handle(chain_id(*key, link)).describe()
+            except RPCError as err:
+                if err.status is RPCStatusCode.NOT_FOUND:
+                    return link
+                raise
+            if described.status is None or described.status.name == "RUNNING":
+                if described.typed_search_attributes.get(PHASE) in TAKES_ALERTS | {None}:
+                    return link
+            link += 1
+        return link
+
+    async def _exists(self, incident: str) -> bool:
+        try:
+            await self.client.get_workflow_handle(incident).describe()
+        except RPCError as err:
+            if err.status is RPCStatusCode.NOT_FOUND:
+                return False
+            raise
+        return True
+
+    def _remember(self, key: Key, link: int) -> None:
+        self._links[key] = (link, time.monotonic())
+        self._links.move_to_end(key)
+        while len(self._links) > REMEMBERED_KEYS:
+            self._links.popitem(last=False)
+
+    # --- acknowledgements from the source ---------------------------------------------
+
+    async def acknowledge(self, key: str, source: str = "pagerduty") -> Routed:
+        """A person acknowledged at the source: acknowledge the incident (a
+        warroom incident id, for warroom's own pages; else the key's current one)."""
+        incident = key if key.startswith("inc-") else chain_id(source, key, await self._current_link((source, key)))
+        try:
+            await self.client.get_workflow_handle(incident).execute_update(
+                "acknowledge", m.Acknowledge(by=source), result_type=m.Receipt
+            )
+        except (WorkflowUpdateFailedError, RPCError):  # refused (past stabilize) or no such incident
+            return Routed(None, "ignored", source, key, 0)
+        return Routed(incident, "acknowledged", source, key, 0)
+
+
+class RoutingActivities:
+    def __init__(self, client: Client, settings: Settings):
+        self.router = AlertRouter(client, settings)
+
+    @activity.defn
+    async def route_alerts_onward(self, req: m.OnwardAlerts) -> m.OnwardRouting:
+        """Hand alerts to the next link after `req.after`. Idempotent: the batch
+        carries an id the receiving incident counts once."""
+        first = req.batch.alerts[0]
+        routed = await self.router.deliver((first.source, first.dedup_key), req.batch, generation_of(req.after) + 1)
+        return m.OnwardRouting(incident_id=routed.incident_id)
+
+
+def fold(alerts: list[m.AlertEvent]) -> list[m.AlertEvent]:
+    """Merge repeats of one alert in one state into one event with a count;
+    a change of state (firing -> resolved -> firing) stays in order."""
+    out: list[m.AlertEvent] = []
+    latest: dict[str, int] = {}
+    for alert in alerts:
+        at = latest.get(alert.fingerprint)
+        if at is not None and out[at].status == alert.status:
+            merged = out[at]
+            out[at] = alert.model_copy(update={"count": merged.count + alert.count, "starts_at": merged.starts_at or alert.starts_at})
+        else:
+            latest[alert.fingerprint] = len(out)
+            out.append(alert)
+    return out
+
+
+def incident_input(batch: m.AlertBatch, settings: Settings, recurrence_of: str | None = None) -> m.IncidentInput:
+    """How an alert opens an incident: its title, service, and the more severe of
+    the source's severity and what the impact policy makes of its hints."""
+    firing = [a for a in batch.alerts if a.status == "firing"] or batch.alerts
+    first = firing[0]
+    impact = next((a.impact for a in firing if a.impact), None)
+    levels = [a.severity for a in firing if a.severity]
+    if impact:
+        levels.append(settings.policy.classify(impact))
+    starts = [a.starts_at for a in firing if a.starts_at]
+    title = f"{first.name}: {first.summary}" if first.summary and first.summary != first.name else first.name
+    return m.IncidentInput(
+        title=title[:300],
+        service=next((a.service for a in firing if a.service), "unknown")[:100],
+        severity=min(levels, key=lambda s: s.rank) if levels else None,
+        impact=impact or m.Impact(),
+        declared_by=first.source,
+        source=first.source,
+        started_at=min(starts) if starts else None,
+        recurrence_of=recurrence_of,
+    )
