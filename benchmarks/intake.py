@@ -32,7 +32,7 @@ from pathlib import Path
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
+import aiohttp
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
 
@@ -116,13 +116,13 @@ async def gateway(client: Client, settings: Settings, total: int, keys: int, con
     }
     warroom = str(Path(sys.executable).parent / "warroom")
     async with process(warroom, "worker", env=env), process(warroom, "gateway", env=env):
-        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=120) as http:
+        connector = aiohttp.TCPConnector(limit=concurrency)
+        async with aiohttp.ClientSession(f"http://127.0.0.1:{port}", connector=connector) as http:
             await _until_up(http)
 
             async def send(item: dict[str, Any]) -> None:
-                response = await http.post("/v1/alerts/generic", json=item)
-                response.raise_for_status()
+                async with http.post("/v1/alerts/generic", json=item) as response:
+                    response.raise_for_status()
 
             elapsed, firsts = await _drive(alerts(total, keys, run), concurrency, send)
         incidents, counted = 0, 0
@@ -135,12 +135,13 @@ async def gateway(client: Client, settings: Settings, total: int, keys: int, con
     return {"elapsed": elapsed, "firsts": firsts, "workflows": incidents, "counted": counted}
 
 
-async def _until_up(http: httpx.AsyncClient) -> None:
+async def _until_up(http: aiohttp.ClientSession) -> None:
     for _ in range(300):
         try:
-            if (await http.get("/healthz")).status_code == 200:
-                return
-        except httpx.TransportError:
+            async with http.get("/healthz") as response:
+                if response.status == 200:
+                    return
+        except aiohttp.ClientError:
             pass
         await asyncio.sleep(0.1)
     raise RuntimeError("the gateway did not come up")
