@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
 
 from warroom.settings import Settings
@@ -22,11 +23,12 @@ from worker import alerts_api, incidents_api, ops_api, status_page
 from worker.http import BodyLimit
 from activities.routing import AlertRouter
 from worker.metrics import GatewayMetrics
+from worker.telemetry import TraceRequests, tracer_provider
 
 MAX_BODY = 1024 * 1024
 
 
-def create_app(settings: Settings, client: Client) -> FastAPI:
+def create_app(settings: Settings, client: Client, tracing: TracerProvider | None = None) -> FastAPI:
     app = FastAPI(
         title="warroom gateway",
         version=version("warroom"),
@@ -39,6 +41,8 @@ def create_app(settings: Settings, client: Client) -> FastAPI:
     for module in (alerts_api, incidents_api, status_page, ops_api):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, limit=MAX_BODY)
+    if provider := tracing or tracer_provider(settings):
+        app.add_middleware(TraceRequests, provider=provider)
     app.add_exception_handler(RequestValidationError, _readable_validation_error)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

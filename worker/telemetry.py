@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from functools import cache
 
+from opentelemetry import propagate
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+from opentelemetry.trace import SpanKind
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.contrib.opentelemetry import TracingInterceptor
 
 from warroom.settings import Settings
@@ -37,10 +40,40 @@ def _provider(kind: str, endpoint: str | None) -> TracerProvider:
     return provider
 
 
+def tracer_provider(settings: Settings) -> TracerProvider | None:
+    """The process's provider for these settings; None when tracing is off."""
+    if settings.otel_exporter == "none":
+        return None
+    return _provider(settings.otel_exporter, settings.otel_endpoint)
+
+
 def tracing_interceptors(settings: Settings, provider: TracerProvider | None = None) -> list[TracingInterceptor]:
     """Interceptors for the Temporal client (workers built from it inherit them)."""
-    if provider is None:
-        if settings.otel_exporter == "none":
-            return []
-        provider = _provider(settings.otel_exporter, settings.otel_endpoint)
-    return [TracingInterceptor(provider.get_tracer("warroom"))]
+    provider = provider or tracer_provider(settings)
+    return [TracingInterceptor(provider.get_tracer("warroom"))] if provider else []
+
+
+class TraceRequests:
+    """A server span per gateway request, continuing the caller's trace
+    (W3C `traceparent`), so the Temporal calls it makes are its children."""
+
+    def __init__(self, app: ASGIApp, provider: TracerProvider):
+        self.app = app
+        self.tracer = provider.get_tracer("warroom.gateway")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        name = f"{scope['method']} {scope['path']}"
+        with self.tracer.start_as_current_span(name, context=propagate.extract(headers), kind=SpanKind.SERVER) as span:
+            status = 500
+
+            async def record(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                await send(message)
+
+            await self.app(scope, receive, record)
+            span.set_attribute("http.response.status_code", status)
