@@ -52,3 +52,19 @@ def test_workers_get_time_to_finish_activities():
             pod = doc["spec"]["template"]["spec"]
             assert pod["terminationGracePeriodSeconds"] > 10, "longer than the worker's graceful shutdown"
             assert pod["securityContext"]["runAsNonRoot"]
+
+
+def test_containers_run_real_commands_and_probe_real_routes():
+    from worker.cli import app
+    from worker.gateway import create_app
+
+    commands = {command.name or command.callback.__name__ for command in app.registered_commands}
+    routes = set(create_app(Settings(config=None), client=None).openapi()["paths"])  # type: ignore[arg-type]
+    for _, doc in documents():
+        if doc["kind"] != "Deployment":
+            continue
+        for container in doc["spec"]["template"]["spec"]["containers"]:
+            assert container["args"][0] in commands
+            for probe in ("readinessProbe", "livenessProbe"):
+                if path := container.get(probe, {}).get("httpGet", {}).get("path"):
+                    assert path in routes
