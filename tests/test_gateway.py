@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import socket
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -17,7 +18,9 @@ from pydantic import SecretStr
 from temporalio.api.enums.v1 import EventType
 
 from warroom import models as m
+from warroom.settings import Settings
 from worker.gateway import create_app
+from worker.temporal import connect
 from activities.routing import chain_id
 
 FIXTURES = Path(__file__).parent / "fixtures" / "alerts"
@@ -271,3 +274,19 @@ async def test_answers_say_whether_the_alert_opened_or_joined_on_a_real_server(l
     live_warroom.track(first["incidents"][0])
     assert [first["routed"][0]["outcome"], second["routed"][0]["outcome"]] == ["opened", "joined"]
     assert first["incidents"] == second["incidents"]
+
+
+async def test_metrics_include_the_temporal_sdks(dev_env, tmp_path):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings = Settings(
+        temporal_address=dev_env.client.service_client.config.target_host, data_dir=tmp_path, config=None,
+        sdk_metrics_address=f"127.0.0.1:{port}",
+    )
+    client = await connect(settings)
+    app = create_app(settings, client)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as http:
+        assert (await http.get("/healthz")).status_code == 200
+        text = (await http.get("/metrics")).text
+    assert "# HELP warroom_alerts_received_total" in text and "temporal_request_total" in text

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import socket
 from collections.abc import Collection, Iterator
 from datetime import timedelta
 from typing import Literal
@@ -44,6 +45,12 @@ class GatewayServer(uvicorn.Server):
 
 class StartupFailed(Exception):
     """A part could not start (for example, the gateway's port is taken)."""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def _stop_event() -> asyncio.Event:
@@ -87,6 +94,8 @@ async def _start_gateway(client: Client, settings: Settings, stack: contextlib.A
 async def serve(settings: Settings, console: Console, parts: Collection[Part] = ("worker", "gateway")) -> None:
     """Run the chosen parts until a stop signal; then shut them down gracefully."""
     stop = _stop_event()
+    if "gateway" in parts and not settings.sdk_metrics_address:  # for the gateway's /metrics only
+        settings.sdk_metrics_address = f"127.0.0.1:{_free_port()}"
     client = await connect(settings)
     async with contextlib.AsyncExitStack() as stack:
         if "worker" in parts:

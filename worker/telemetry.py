@@ -1,9 +1,11 @@
-"""Tracing: one trace follows an incident from the caller through the workflow
+"""Telemetry. Tracing: one trace follows an incident from the caller through the workflow
 into its activities, via the Temporal SDK's OpenTelemetry interceptor.
 
 `WARROOM_OTEL_EXPORTER` chooses where spans go: `none` (default), `console`
 (stdout, for local runs) or `otlp` (HTTP to `WARROOM_OTEL_ENDPOINT`, or the
-standard OTEL_EXPORTER_OTLP_* variables).
+standard OTEL_EXPORTER_OTLP_* variables). Metrics: the Temporal SDK's, served
+for Prometheus at `WARROOM_SDK_METRICS_ADDRESS` (the gateway adds them to its
+own `/metrics`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExport
 from opentelemetry.trace import SpanKind
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.contrib.opentelemetry import TracingInterceptor
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 from warroom.settings import Settings
 
@@ -38,6 +41,14 @@ def _provider(kind: str, endpoint: str | None) -> TracerProvider:
     if span_exporter:
         provider.add_span_processor(BatchSpanProcessor(span_exporter))
     return provider
+
+
+@cache
+def sdk_runtime(address: str) -> Runtime:
+    """One runtime per process whose Temporal SDK metrics (requests, polls,
+    schedule-to-start latency, ...) Prometheus can scrape at `address`."""
+    metrics = PrometheusConfig(bind_address=address, counters_total_suffix=True, durations_as_seconds=True)
+    return Runtime(telemetry=TelemetryConfig(metrics=metrics))
 
 
 def tracer_provider(settings: Settings) -> TracerProvider | None:

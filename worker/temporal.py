@@ -12,7 +12,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from warroom.settings import Settings
-from worker.telemetry import tracing_interceptors
+from worker.telemetry import sdk_runtime, tracing_interceptors
 
 
 def tls_config(settings: Settings) -> TLSConfig | bool:
@@ -31,6 +31,7 @@ async def connect(settings: Settings, interceptors: Sequence[Interceptor] | None
         tls=tls_config(settings),
         data_converter=pydantic_data_converter,
         interceptors=tracing_interceptors(settings) if interceptors is None else interceptors,
+        runtime=sdk_runtime(settings.sdk_metrics_address) if settings.sdk_metrics_address else None,
     )
 
 
