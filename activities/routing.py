@@ -128,11 +128,14 @@ class AlertRouter:
         source, dedup_key = key
         firing = any(a.status == "firing" for a in batch.alerts)
         count = sum(a.count for a in batch.alerts)
+        known = generation is None and key in self._links
         link = generation or await self._current_link(key)
         for _ in range(MAX_GENERATIONS):
             incident = chain_id(source, dedup_key, link)
             try:
-                if firing:
+                if firing and known and await self._signal(incident, batch):
+                    opened = False  # the common case, a repeat: no start request to build
+                elif firing:
                     opened = await self._signal_with_start(incident, batch, link)
                 else:
                     await self.client.get_workflow_handle(incident).signal("alerts", batch)
@@ -148,7 +151,18 @@ class AlertRouter:
                 self._remember(key, link)
                 return Routed(incident, "opened" if opened else "joined", source, dedup_key, count)
             link += 1
+            known = False
         raise RuntimeError(f"dedup key {dedup_key!r} has more than {MAX_GENERATIONS} incidents")
+
+    async def _signal(self, incident: str, batch: m.AlertBatch) -> bool:
+        """Signal an incident believed running; False when it is not (any more)."""
+        try:
+            await self.client.get_workflow_handle(incident).signal("alerts", batch)
+        except RPCError as err:
+            if err.status is RPCStatusCode.NOT_FOUND:
+                return False
+            raise
+        return True
 
     async def _signal_with_start(self, incident: str, batch: m.AlertBatch, link: int) -> bool:
         """True when this call started the incident."""
