@@ -32,6 +32,8 @@ from warroom import models as m
 from warroom import report as reports
 from warroom.durations import parse_duration
 from warroom.settings import Settings
+from worker import incidents
+from worker.incidents import incident_id, list_query, start_incident
 from worker.temporal import connect
 from workflows.incident import IncidentWorkflow
 
@@ -78,11 +80,6 @@ def print_json(data: Any) -> None:
 
 def _user(by: str | None) -> str:
     return by or getpass.getuser()
-
-
-def incident_id(text: str) -> str:
-    text = text.strip()
-    return text if text.startswith("inc-") else f"inc-{text}"
 
 
 def _uvloop() -> Callable[[], asyncio.AbstractEventLoop]:
@@ -211,17 +208,6 @@ async def declared_state(handle: Any) -> dict[str, Any]:
     raise Failure(f"{handle.id} was started but no worker has picked it up (is `warroom up` or `warroom worker` running?)")
 
 
-async def start_incident(client: Client, settings: Settings, workflow_id: str, inp: m.IncidentInput):
-    return await client.start_workflow(
-        IncidentWorkflow.run,
-        inp,
-        id=workflow_id,
-        task_queue=settings.task_queue,
-        memo={"title": inp.title},
-        static_summary=f"{inp.severity or 'Incident'} · {inp.service}: {inp.title}"[:200],
-    )
-
-
 @app.command("list")
 def list_incidents(
     severity: Annotated[str | None, typer.Option(help="SEV1..SEV4")] = None,
@@ -232,33 +218,14 @@ def list_incidents(
     as_json: AsJson = False,
 ) -> None:
     """List incidents, newest first."""
-    clauses = ["WorkflowType = 'IncidentWorkflow'"]
-    if severity:
-        clauses.append(f"IncidentSeverity = '{m.Severity.parse(severity).value}'")
-    if phase:
-        clauses.append(f"IncidentPhase = '{m.Phase(phase.lower()).value}'")
-    if service:
-        clauses.append(f"IncidentService = '{service.replace(chr(39), '')}'")
-    if open_only is not None:
-        clauses.append("ExecutionStatus = 'Running'" if open_only else "ExecutionStatus != 'Running'")
+    try:
+        query = list_query(severity, phase, service, open_only)
+    except ValueError as exc:
+        raise Failure(str(exc)) from None
 
     async def go() -> list[dict[str, Any]]:
         client, _ = await _client()
-        rows = []
-        async for wf in client.list_workflows(" AND ".join(clauses), limit=limit):
-            sa = wf.typed_search_attributes
-            memo = await wf.memo()
-            rows.append({
-                "id": wf.id,
-                "severity": _sa(sa, "IncidentSeverity"),
-                "phase": _sa(sa, "IncidentPhase"),
-                "service": _sa(sa, "IncidentService"),
-                "commander": _sa(sa, "IncidentCommander"),
-                "declared_at": str(wf.start_time),
-                "title": memo.get("title", ""),
-                "status": wf.status.name.lower() if wf.status else "",
-            })
-        return rows
+        return await incidents.list_incidents(client, query, limit)
 
     rows = _run(go())
     if as_json:
@@ -268,13 +235,6 @@ def list_incidents(
     for r in rows:
         table.add_row(r["id"], r["severity"], r["phase"], r["service"], r["commander"], r["declared_at"][:16], r["title"])
     out.print(table)
-
-
-def _sa(attributes: Any, name: str) -> str:
-    for pair in attributes:
-        if pair.key.name == name:
-            return str(pair.value)
-    return ""
 
 
 @app.command()
