@@ -9,7 +9,7 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Replayer
+from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
 from workflows.incident import IncidentWorkflow
 
@@ -37,3 +37,19 @@ def test_every_activity_and_timer_says_what_it_is(path):
     assert scheduled
     unnamed = [e.event_id for e in scheduled if not e.user_metadata.summary.data]
     assert unnamed == []
+
+
+async def test_the_channel_attribute_change_needs_its_patch_guard(monkeypatch):
+    """Proof that the guard matters: without `workflow.patched`, incidents started
+    before the change (v1 histories) would fail to replay."""
+    import workflows.incident as incident
+
+    monkeypatch.setattr(incident.workflow, "patched", lambda patch_id: True)
+    replayer = Replayer(
+        workflows=[IncidentWorkflow], data_converter=pydantic_data_converter, workflow_runner=UnsandboxedWorkflowRunner()
+    )
+    failures = []
+    for path in (p for p in HISTORIES if p.stem.endswith(".v1")):
+        result = await replayer.replay_workflow(WorkflowHistory.from_json(path.stem, path.read_text()), raise_on_replay_failure=False)
+        failures.append(result.replay_failure is not None)
+    assert failures and all(failures)

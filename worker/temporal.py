@@ -41,6 +41,7 @@ SEARCH_ATTRIBUTE_TYPES = {
     "IncidentService": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
     "IncidentCommander": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
     "IncidentDeclaredAt": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+    "IncidentChannel": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
 }
 
 

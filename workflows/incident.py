@@ -30,7 +30,12 @@ PHASE = SearchAttributeKey.for_keyword("IncidentPhase")
 SERVICE = SearchAttributeKey.for_keyword("IncidentService")
 COMMANDER = SearchAttributeKey.for_keyword("IncidentCommander")
 DECLARED_AT = SearchAttributeKey.for_datetime("IncidentDeclaredAt")
-SEARCH_ATTRIBUTES = (SEVERITY, PHASE, SERVICE, COMMANDER, DECLARED_AT)
+CHANNEL = SearchAttributeKey.for_keyword("IncidentChannel")
+SEARCH_ATTRIBUTES = (SEVERITY, PHASE, SERVICE, COMMANDER, DECLARED_AT, CHANNEL)
+# Workflow changes that running incidents must survive, guarded by `workflow.patched`
+# (see README, "Changing the workflow"). Never rename or remove one while incidents
+# started before it may still run.
+CHANNEL_ATTRIBUTE = "incident-channel-search-attribute"  # Slack commands find an incident by its channel
 
 # Every responder message: a signal and an update of the same name, one JSON object each.
 MESSAGES: dict[str, type[m.Message] | type[m.AlertBatch]] = {
@@ -184,6 +189,8 @@ class IncidentWorkflow:
             COMMANDER: s.roles.get(m.Role.COMMANDER),
             DECLARED_AT: s.metrics.declared_at,
         }
+        if s.channel and workflow.patched(CHANNEL_ATTRIBUTE):
+            wanted[CHANNEL] = s.channel.id
         changes = [
             key.value_set(value) if value is not None else key.value_unset()
             for key, value in wanted.items()
