@@ -19,7 +19,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
 
 from warroom.settings import Settings
-from worker import alerts_api, incidents_api, ops_api, status_page
+from worker import alerts_api, incidents_api, ops_api, slack_commands, status_page
 from worker.http import BodyLimit
 from activities.routing import AlertRouter
 from worker.metrics import GatewayMetrics
@@ -38,7 +38,7 @@ def create_app(settings: Settings, client: Client, tracing: TracerProvider | Non
     app.state.client = client
     app.state.alert_router = AlertRouter(client, settings)
     app.state.metrics = GatewayMetrics()
-    for module in (alerts_api, incidents_api, status_page, ops_api):
+    for module in (alerts_api, incidents_api, slack_commands, status_page, ops_api):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, limit=MAX_BODY)
     if provider := tracing or tracer_provider(settings):
