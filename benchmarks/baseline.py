@@ -7,7 +7,7 @@ import sys
 from datetime import timedelta
 from typing import Any
 
-from temporalio import workflow
+from temporalio import activity, workflow
 
 
 @workflow.defn(name="BaselineAlertWorkflow")
@@ -31,12 +31,28 @@ class BaselineAlertWorkflow:
         return self.alerts
 
 
+@activity.defn(name="noop")
+async def noop() -> None:
+    """An activity that does nothing, for the cost of the activity round trip itself."""
+
+
+@workflow.defn(name="BaselineMobilizeWorkflow")
+class BaselineMobilizeWorkflow:
+    """A bare workflow running `steps` no-op activities one after another, as an
+    incident's mobilization runs its effects."""
+
+    @workflow.run
+    async def run(self, steps: int) -> None:
+        for _ in range(steps):
+            await workflow.execute_activity(noop, start_to_close_timeout=timedelta(seconds=30))
+
+
 async def _serve(address: str, task_queue: str) -> None:
     from temporalio.client import Client
     from temporalio.worker import Worker
 
     client = await Client.connect(address)
-    async with Worker(client, task_queue=task_queue, workflows=[BaselineAlertWorkflow]):
+    async with Worker(client, task_queue=task_queue, workflows=[BaselineAlertWorkflow, BaselineMobilizeWorkflow], activities=[noop]):
         await asyncio.Event().wait()
 
 

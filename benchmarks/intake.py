@@ -34,13 +34,13 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
 
 from benchmarks.baseline import BaselineAlertWorkflow
+from benchmarks.results import percentile, write_section
 from warroom import models as m
 from warroom.settings import Settings
 from worker.devserver import dev_server
 from activities.routing import chain_id
 from worker.temporal import connect
 
-RESULTS = Path(__file__).parent / "RESULTS.md"
 
 
 def alerts(total: int, keys: int, run: str) -> list[dict[str, Any]]:
@@ -151,8 +151,7 @@ def free_port() -> int:
 
 
 def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+    return percentile(values, q) * 1000
 
 
 def report(args: argparse.Namespace, base: dict[str, Any], war: dict[str, Any]) -> str:
@@ -204,21 +203,8 @@ async def main(argv: list[str] | None = None) -> str:
     text = report(args, base, war)
     assert war["workflows"] == args.keys and war["counted"] == args.alerts, "intake lost or split alerts"
     if not args.no_write and not args.quick:
-        write_section(text)
+        write_section("intake", text)
     return text
-
-
-def write_section(text: str) -> None:
-    """Replace this benchmark's section of RESULTS.md, keeping the others."""
-    marker_start, marker_end = "<!-- intake -->", "<!-- /intake -->"
-    old = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n\n"
-    block = f"{marker_start}\n{text}{marker_end}\n"
-    if marker_start in old:
-        head, _, rest = old.partition(marker_start)
-        _, _, tail = rest.partition(marker_end + "\n")
-        RESULTS.write_text(head + block + tail)
-    else:
-        RESULTS.write_text(old.rstrip("\n") + "\n\n" + block)
 
 
 if __name__ == "__main__":

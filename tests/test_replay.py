@@ -39,17 +39,19 @@ def test_every_activity_and_timer_says_what_it_is(path):
     assert unnamed == []
 
 
-async def test_the_channel_attribute_change_needs_its_patch_guard(monkeypatch):
-    """Proof that the guard matters: without `workflow.patched`, incidents started
-    before the change (v1 histories) would fail to replay."""
+async def test_older_histories_need_the_patch_guards(monkeypatch):
+    """Proof that the guards matter: with every `workflow.patched` forced on,
+    incidents started before a change (older histories) would fail to replay."""
     import workflows.incident as incident
 
     monkeypatch.setattr(incident.workflow, "patched", lambda patch_id: True)
     replayer = Replayer(
         workflows=[IncidentWorkflow], data_converter=pydantic_data_converter, workflow_runner=UnsandboxedWorkflowRunner()
     )
+    version = {p: int(p.suffixes[-2].removeprefix(".v")) for p in HISTORIES}
+    older = [p for p in HISTORIES if version[p] < max(version.values())]
     failures = []
-    for path in (p for p in HISTORIES if p.stem.endswith(".v1")):
+    for path in older:
         result = await replayer.replay_workflow(WorkflowHistory.from_json(path.stem, path.read_text()), raise_on_replay_failure=False)
         failures.append(result.replay_failure is not None)
-    assert failures and all(failures)
+    assert len(failures) >= 6 and all(failures)

@@ -122,7 +122,7 @@ async def test_without_a_signing_secret_commands_are_refused(warroom):
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as http:
         body, headers = signed(command("help"))
         response = await http.post("/v1/slack/commands", content=body, headers=headers)
-    assert response.status_code == 503 and "WARROOM_SLACK_SIGNING_SECRET" in response.json()["detail"]
+    assert response.status_code == 403 and "WARROOM_SLACK_SIGNING_SECRET" in response.json()["detail"]
 
 
 async def test_inside_an_incident_channel_the_incident_is_implied(live_warroom):

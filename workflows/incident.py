@@ -23,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.policy import PolicyActivities
     from warroom import models as m
     from warroom.policy import Policy
-    from workflows.lifecycle import Lifecycle, Refused
+    from workflows.lifecycle import Effect, Lifecycle, Refused
 
 SEVERITY = SearchAttributeKey.for_keyword("IncidentSeverity")
 PHASE = SearchAttributeKey.for_keyword("IncidentPhase")
@@ -36,6 +36,7 @@ SEARCH_ATTRIBUTES = (SEVERITY, PHASE, SERVICE, COMMANDER, DECLARED_AT, CHANNEL)
 # (see README, "Changing the workflow"). Never rename or remove one while incidents
 # started before it may still run.
 CHANNEL_ATTRIBUTE = "incident-channel-search-attribute"  # Slack commands find an incident by its channel
+EFFECT_LANES = "effect-lanes"  # integrations run side by side, each in order
 
 # Every responder message: a signal and an update of the same name, one JSON object each.
 MESSAGES: dict[str, type[m.Message] | type[m.AlertBatch]] = {
@@ -70,7 +71,8 @@ class IncidentWorkflow:
         self.life: Lifecycle | None = None
         self.input = inp
         self.wake = False
-        self.pumping = False
+        self.busy: set[str] = set()  # lanes with an effect in flight
+        self.lanes = False
         self.messages_this_run = 0
         self.visible: dict[str, Any] = {}
         self.timer: asyncio.Task[None] | None = None
@@ -88,13 +90,14 @@ class IncidentWorkflow:
     async def run(self, inp: m.IncidentInput) -> dict[str, Any]:
         if self.life is None:
             await self._declare(inp)
+        self.lanes = workflow.patched(EFFECT_LANES)
         pump = asyncio.create_task(self._pump())
         life = self.life
         assert life is not None
         while life.state.phase is not m.Phase.CLOSED:
             self._show()
             if self._should_continue_as_new():
-                await workflow.wait_condition(lambda: not life.outbox and not self.pumping and workflow.all_handlers_finished())
+                await workflow.wait_condition(lambda: not life.outbox and not self.busy and workflow.all_handlers_finished())
                 state = life.state.model_copy(update={"runs": life.state.runs + 1})
                 workflow.continue_as_new(
                     m.IncidentInput(title=state.title, service=state.service, resume=state, policy=life.policy.model_dump(mode="json"))
@@ -104,7 +107,7 @@ class IncidentWorkflow:
         self._show()
         if self.timer:
             self.timer.cancel()
-        await workflow.wait_condition(lambda: not life.outbox and not self.pumping and workflow.all_handlers_finished())
+        await workflow.wait_condition(lambda: not life.outbox and not self.busy and workflow.all_handlers_finished())
         pump.cancel()
         return life.state.public()
 
@@ -152,14 +155,26 @@ class IncidentWorkflow:
         )
 
     async def _pump(self) -> None:
-        """Run queued effects one at a time, in order. A failed integration is
-        recorded and reported; it never stops the incident."""
+        """Run queued effects as activities: in order within each integration's
+        lane (a post waits for its channel), the lanes side by side (the page
+        does not wait for the channel). A failed integration is recorded and
+        reported; it never stops the incident."""
         assert self.life is not None
         life = self.life
         while True:
-            await workflow.wait_condition(lambda: bool(life.outbox))
-            self.pumping = True
-            effect = life.outbox.pop(0)
+            await workflow.wait_condition(lambda: any(self._lane(e) not in self.busy for e in life.outbox))
+            effect = next(e for e in life.outbox if self._lane(e) not in self.busy)
+            life.outbox.remove(effect)
+            lane = self._lane(effect)
+            self.busy.add(lane)
+            asyncio.create_task(self._run_effect(effect, lane))
+
+    def _lane(self, effect: Effect) -> str:
+        return effect.activity.__qualname__.split(".")[0] if self.lanes else "one"
+
+    async def _run_effect(self, effect: Effect, lane: str) -> None:
+        assert self.life is not None
+        try:
             arg = effect.build(effect.key)
             if arg is not None:
                 try:
@@ -174,8 +189,9 @@ class IncidentWorkflow:
                     if effect.then:
                         effect.then(result)
                 except ActivityError as err:
-                    life.integration_failed(effect, _reason(err), workflow.now())
-            self.pumping = False
+                    self.life.integration_failed(effect, _reason(err), workflow.now())
+        finally:
+            self.busy.discard(lane)
             self.wake = True
 
     def _show(self) -> None:
@@ -260,7 +276,7 @@ class IncidentWorkflow:
         """The whole incident as JSON."""
         if self.life is None:
             return {"id": workflow.info().workflow_id, "title": self.input.title, "phase": m.Phase.TRIAGE.value}
-        pending = len(self.life.outbox) + int(self.pumping)
+        pending = len(self.life.outbox) + len(self.busy)
         return {**self.life.state.public(), "pending_effects": pending}
 
 
