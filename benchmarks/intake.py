@@ -18,15 +18,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
-import socket
 import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -34,7 +31,7 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
 
 from benchmarks.baseline import BaselineAlertWorkflow
-from benchmarks.results import percentile, write_section
+from benchmarks.common import free_port, percentile, process, write_section
 from warroom import models as m
 from warroom.settings import Settings
 from worker.devserver import dev_server
@@ -73,16 +70,6 @@ async def _drive(items: list[Any], concurrency: int, send) -> tuple[float, list[
     started = time.perf_counter()
     await asyncio.gather(*(lane() for _ in range(concurrency)))
     return time.perf_counter() - started, firsts
-
-
-@contextlib.asynccontextmanager
-async def process(*argv: str, env: dict[str, str] | None = None) -> AsyncIterator[None]:
-    proc = await asyncio.create_subprocess_exec(*argv, env={**os.environ, **(env or {})}, stdout=asyncio.subprocess.DEVNULL)
-    try:
-        yield
-    finally:
-        proc.terminate()
-        await proc.wait()
 
 
 async def baseline(client: Client, settings: Settings, total: int, keys: int, concurrency: int) -> dict[str, Any]:
@@ -142,12 +129,6 @@ async def _until_up(http: aiohttp.ClientSession) -> None:
             pass
         await asyncio.sleep(0.1)
     raise RuntimeError("the gateway did not come up")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def pct(values: list[float], q: float) -> float:

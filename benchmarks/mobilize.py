@@ -25,7 +25,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
 from benchmarks.baseline import BaselineMobilizeWorkflow, noop
-from benchmarks.results import percentile, write_section
+from benchmarks.common import percentile, write_section
 from warroom import models as m
 from warroom.settings import Settings
 from worker.devserver import dev_server

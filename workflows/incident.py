@@ -23,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.policy import PolicyActivities
     from warroom import models as m
     from warroom.policy import Policy
-    from workflows.lifecycle import Effect, Lifecycle, Refused
+    from workflows.lifecycle import BARRIER, Effect, Lifecycle, Refused, lane_of
 
 SEVERITY = SearchAttributeKey.for_keyword("IncidentSeverity")
 PHASE = SearchAttributeKey.for_keyword("IncidentPhase")
@@ -37,6 +37,7 @@ SEARCH_ATTRIBUTES = (SEVERITY, PHASE, SERVICE, COMMANDER, DECLARED_AT, CHANNEL)
 # started before it may still run.
 CHANNEL_ATTRIBUTE = "incident-channel-search-attribute"  # Slack commands find an incident by its channel
 EFFECT_LANES = "effect-lanes"  # integrations run side by side, each in order
+DEADLINE_TIMING = "exact-deadline-timing"  # deadlines fire when due: not early on a message, not in a loop
 
 # Every responder message: a signal and an update of the same name, one JSON object each.
 MESSAGES: dict[str, type[m.Message] | type[m.AlertBatch]] = {
@@ -73,6 +74,7 @@ class IncidentWorkflow:
         self.wake = False
         self.busy: set[str] = set()  # lanes with an effect in flight
         self.lanes = False
+        self.exact_deadlines = False
         self.messages_this_run = 0
         self.visible: dict[str, Any] = {}
         self.timer: asyncio.Task[None] | None = None
@@ -91,6 +93,7 @@ class IncidentWorkflow:
         if self.life is None:
             await self._declare(inp)
         self.lanes = workflow.patched(EFFECT_LANES)
+        self.exact_deadlines = workflow.patched(DEADLINE_TIMING)
         pump = asyncio.create_task(self._pump())
         life = self.life
         assert life is not None
@@ -102,8 +105,10 @@ class IncidentWorkflow:
                 workflow.continue_as_new(
                     m.IncidentInput(title=state.title, service=state.service, resume=state, policy=life.policy.model_dump(mode="json"))
                 )
-            await self._sleep_until_next_deadline()
-            life.fire_due(workflow.now(), TIMER_GRANULARITY)
+            timer_woke = await self._sleep_until_next_deadline()
+            # Deadlines a moment apart fire together when a timer wakes the loop;
+            # a message wake fires only what is due.
+            life.fire_due(workflow.now(), TIMER_GRANULARITY if timer_woke or not self.exact_deadlines else timedelta(0))
         self._show()
         if self.timer:
             self.timer.cancel()
@@ -123,10 +128,10 @@ class IncidentWorkflow:
         workflow.upsert_memo({"title": inp.title})
         self.life.mobilize(workflow.now())
 
-    async def _sleep_until_next_deadline(self) -> None:
-        """Wait for a message, an effect, or the nearest deadline. The deadline's
-        timer lives until that deadline changes: waking for a message does not
-        cost a cancelled and a new timer in the history."""
+    async def _sleep_until_next_deadline(self) -> bool:
+        """Wait for a message, an effect, or the nearest deadline; True when a
+        deadline is due. The deadline's timer lives until that deadline changes:
+        waking for a message does not cost a cancelled and a new timer."""
         assert self.life is not None
         self.wake = False
         pending = self.life.pending()
@@ -138,13 +143,17 @@ class IncidentWorkflow:
             self.timer, self.timer_key = None, key
             if nearest:
                 delay = nearest.next_fire - workflow.now()
-                if delay <= TIMER_GRANULARITY:
-                    return
-                self.timer = asyncio.create_task(workflow.sleep(delay, summary=nearest.summary))
+                if delay <= timedelta(0) or (delay <= TIMER_GRANULARITY and not self.exact_deadlines):
+                    return True
+                # Never shorter than the granularity: a deadline rescheduled for
+                # "in a moment" must not fire again at once, in a loop.
+                self.timer = asyncio.create_task(workflow.sleep(max(delay, TIMER_GRANULARITY), summary=nearest.summary))
         timer = self.timer
         await workflow.wait_condition(lambda: self.wake or (timer is not None and timer.done()))
         if timer is not None and timer.done():
             self.timer_key = None
+            return True
+        return False
 
     def _should_continue_as_new(self) -> bool:
         info = workflow.info()
@@ -162,15 +171,28 @@ class IncidentWorkflow:
         assert self.life is not None
         life = self.life
         while True:
-            await workflow.wait_condition(lambda: any(self._lane(e) not in self.busy for e in life.outbox))
-            effect = next(e for e in life.outbox if self._lane(e) not in self.busy)
+            await workflow.wait_condition(lambda: self._next_effect() is not None)
+            effect = self._next_effect()
+            assert effect is not None
             life.outbox.remove(effect)
             lane = self._lane(effect)
             self.busy.add(lane)
             asyncio.create_task(self._run_effect(effect, lane))
 
+    def _next_effect(self) -> Effect | None:
+        """The first queued effect whose lane is free. A barrier (the archive)
+        waits for every lane, and nothing queued after it overtakes it."""
+        assert self.life is not None
+        for effect in self.life.outbox:
+            lane = self._lane(effect)
+            if lane == BARRIER:
+                return effect if not self.busy and effect is self.life.outbox[0] else None
+            if lane not in self.busy:
+                return effect
+        return None
+
     def _lane(self, effect: Effect) -> str:
-        return effect.activity.__qualname__.split(".")[0] if self.lanes else "one"
+        return lane_of(effect.activity) if self.lanes else "one"
 
     async def _run_effect(self, effect: Effect, lane: str) -> None:
         assert self.life is not None

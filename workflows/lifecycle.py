@@ -76,6 +76,21 @@ class Effect:
     then: Callable[[Any], None] | None = None
 
 
+# Effects run in lanes, one at a time per lane, lanes side by side. What ends up
+# in the channel shares its lane, so it stays in order; the archive is a barrier
+# that waits for everything before it.
+BARRIER = "barrier"
+LANES = {
+    ChatActivities: "chat", PostmortemActivities: "chat", StatusPageActivities: "status",
+    PagingActivities: "paging", TrackerActivities: "tracker", RoutingActivities: "routing", ArchiveActivities: BARRIER,
+}
+
+
+def lane_of(activity: Callable[..., Any]) -> str:
+    owner = activity.__qualname__.split(".")[0]
+    return next((lane for cls, lane in LANES.items() if cls.__name__ == owner), owner)
+
+
 # Re-delivered alert batches remembered per incident, to count each once.
 RECENT_BATCHES = 50
 

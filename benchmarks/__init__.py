@@ -1,0 +1,1 @@
+"""Performance benchmarks (`make bench`); results in RESULTS.md, never in tests."""
