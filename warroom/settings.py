@@ -53,6 +53,10 @@ class Settings(BaseSettings):
 
     config: Path | None = None
 
+    codec_keys: SecretStr | None = None
+    codec_token: SecretStr | None = None
+    codec_cors_origins: str | None = None
+
     otel_exporter: Literal["none", "console", "otlp"] = "none"
     otel_endpoint: str | None = None
     sdk_metrics_address: str | None = None

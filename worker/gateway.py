@@ -13,13 +13,14 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
 
 from warroom.settings import Settings
-from worker import alerts_api, incidents_api, ops_api, slack_commands, status_page
+from worker import alerts_api, codec_api, incidents_api, ops_api, slack_commands, status_page
 from worker.http import BodyLimit
 from activities.routing import AlertRouter
 from worker.metrics import GatewayMetrics
@@ -38,9 +39,15 @@ def create_app(settings: Settings, client: Client, tracing: TracerProvider | Non
     app.state.client = client
     app.state.alert_router = AlertRouter(client, settings)
     app.state.metrics = GatewayMetrics()
-    for module in (alerts_api, incidents_api, slack_commands, status_page, ops_api):
+    for module in (alerts_api, incidents_api, slack_commands, codec_api, status_page, ops_api):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, limit=MAX_BODY)
+    if settings.codec_keys is not None:  # the Temporal UI calls /codec from its own origin
+        origins = (settings.codec_cors_origins or settings.ui_base).split(",")
+        app.add_middleware(
+            CORSMiddleware, allow_origins=[o.strip() for o in origins], allow_credentials=True,
+            allow_methods=["POST"], allow_headers=["content-type", "x-namespace", "authorization"],
+        )
     if provider := tracing or tracer_provider(settings):
         app.add_middleware(TraceRequests, provider=provider)
     app.add_exception_handler(RequestValidationError, _readable_validation_error)

@@ -3,6 +3,7 @@ converter, and TLS or an API key when pointed at a real cluster or Temporal Clou
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from temporalio.api.enums.v1 import IndexedValueType
@@ -10,7 +11,9 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSe
 from temporalio.client import Client, Interceptor, TLSConfig
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 
+from warroom.codec import EncryptionCodec, parse_keys
 from warroom.settings import Settings
 from worker.telemetry import sdk_runtime, tracing_interceptors
 
@@ -23,13 +26,20 @@ def tls_config(settings: Settings) -> TLSConfig | bool:
     return TLSConfig(client_cert=cert, client_private_key=key, server_root_ca_cert=ca)
 
 
+def data_converter(settings: Settings) -> DataConverter:
+    """Pydantic payloads, encrypted when `WARROOM_CODEC_KEYS` is set."""
+    if settings.codec_keys is None:
+        return pydantic_data_converter
+    return dataclasses.replace(pydantic_data_converter, payload_codec=EncryptionCodec(parse_keys(settings.codec_keys.get_secret_value())))
+
+
 async def connect(settings: Settings, interceptors: Sequence[Interceptor] | None = None) -> Client:
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         api_key=settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None,
         tls=tls_config(settings),
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(settings),
         interceptors=tracing_interceptors(settings) if interceptors is None else interceptors,
         runtime=sdk_runtime(settings.sdk_metrics_address) if settings.sdk_metrics_address else None,
     )
