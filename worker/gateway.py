@@ -18,6 +18,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from warroom.settings import Settings
 from worker import alerts_api, codec_api, incidents_api, ops_api, slack_commands, status_page
@@ -51,6 +52,7 @@ def create_app(settings: Settings, client: Client, tracing: TracerProvider | Non
     if provider := tracing or tracer_provider(settings):
         app.add_middleware(TraceRequests, provider=provider)
     app.add_exception_handler(RequestValidationError, _readable_validation_error)
+    app.add_exception_handler(RPCError, _temporal_unavailable)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
@@ -61,6 +63,14 @@ async def _readable_validation_error(request: Request, exc: Exception) -> JSONRe
     errors = exc.errors()
     reason = "; ".join(f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: {e['msg']}" for e in errors)
     return JSONResponse({"detail": reason, "errors": [{k: e[k] for k in ("loc", "msg", "type")} for e in errors]}, 422)
+
+
+async def _temporal_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """Temporal slow or down: the caller should retry, nothing was half-done."""
+    assert isinstance(exc, RPCError)
+    if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.RESOURCE_EXHAUSTED):
+        return JSONResponse({"detail": f"Temporal unavailable: {exc.message}"}, 503, headers={"Retry-After": "1"})
+    raise exc
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

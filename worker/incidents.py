@@ -34,7 +34,7 @@ def list_query(
     if phase:
         clauses.append(f"IncidentPhase = '{m.Phase(phase.lower()).value}'")
     if service:
-        clauses.append(f"IncidentService = '{service.replace(chr(39), '')}'")
+        clauses.append(f"IncidentService = '{_literal(service)}'")
     if open_only is not None:
         clauses.append("ExecutionStatus = 'Running'" if open_only else "ExecutionStatus != 'Running'")
     return " AND ".join(clauses)
@@ -57,3 +57,8 @@ async def list_incidents(client: Client, query: str, limit: int = 50) -> list[di
             "status": wf.status.name.lower() if wf.status else "",
         })
     return rows
+
+
+def _literal(text: str) -> str:
+    """A string safe inside a visibility query's quotes."""
+    return "".join(c for c in text if c.isprintable() and c not in "'\\\"")

@@ -67,7 +67,12 @@ async def list_all(
         query = list_query(severity, phase, service, open)
     except ValueError as err:
         raise HTTPException(422, str(err)) from None
-    return await list_incidents(client, query, limit)
+    try:
+        return await list_incidents(client, query, limit)
+    except RPCError as err:
+        if err.status is RPCStatusCode.INVALID_ARGUMENT:  # a filter value Temporal's query language refuses
+            raise HTTPException(422, f"unusable filter: {err.message}") from None
+        raise
 
 
 @router.get("/{incident}", summary="One incident: roles, deadlines, timeline, alerts, action items")

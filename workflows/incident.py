@@ -3,7 +3,7 @@
 The workflow is orchestration only. Responder messages arrive as signals (fire
 and forget) or validated updates (the caller gets an answer or a reason); both
 go through the same `Lifecycle` rules. Side effects queue as `Effect`s and run
-in order as activities on a pump task, so a slow integration never delays a
+as activities started from the main loop, so a slow integration never delays a
 deadline. Deadlines are durable timers: the main loop sleeps until the nearest.
 """
 
@@ -38,6 +38,7 @@ SEARCH_ATTRIBUTES = (SEVERITY, PHASE, SERVICE, COMMANDER, DECLARED_AT, CHANNEL)
 CHANNEL_ATTRIBUTE = "incident-channel-search-attribute"  # Slack commands find an incident by its channel
 EFFECT_LANES = "effect-lanes"  # integrations run side by side, each in order
 DEADLINE_TIMING = "exact-deadline-timing"  # deadlines fire when due: not early on a message, not in a loop
+INLINE_EFFECTS = "effects-from-main-loop"  # no separate pump task: command order cannot depend on wake-up order
 
 # Every responder message: a signal and an update of the same name, one JSON object each.
 MESSAGES: dict[str, type[m.Message] | type[m.AlertBatch]] = {
@@ -75,6 +76,7 @@ class IncidentWorkflow:
         self.busy: set[str] = set()  # lanes with an effect in flight
         self.lanes = False
         self.exact_deadlines = False
+        self.inline_effects = False
         self.messages_this_run = 0
         self.visible: dict[str, Any] = {}
         self.timer: asyncio.Task[None] | None = None
@@ -94,17 +96,19 @@ class IncidentWorkflow:
             await self._declare(inp)
         self.lanes = workflow.patched(EFFECT_LANES)
         self.exact_deadlines = workflow.patched(DEADLINE_TIMING)
-        pump = asyncio.create_task(self._pump())
+        self.inline_effects = workflow.patched(INLINE_EFFECTS)
+        pump = None if self.inline_effects else asyncio.create_task(self._pump())
         life = self.life
         assert life is not None
         while life.state.phase is not m.Phase.CLOSED:
             self._show()
             if self._should_continue_as_new():
-                await workflow.wait_condition(lambda: not life.outbox and not self.busy and workflow.all_handlers_finished())
+                await self._drain()
                 state = life.state.model_copy(update={"runs": life.state.runs + 1})
                 workflow.continue_as_new(
                     m.IncidentInput(title=state.title, service=state.service, resume=state, policy=life.policy.model_dump(mode="json"))
                 )
+            self._start_effects()
             timer_woke = await self._sleep_until_next_deadline()
             # Deadlines a moment apart fire together when a timer wakes the loop;
             # a message wake fires only what is due.
@@ -112,8 +116,9 @@ class IncidentWorkflow:
         self._show()
         if self.timer:
             self.timer.cancel()
-        await workflow.wait_condition(lambda: not life.outbox and not self.busy and workflow.all_handlers_finished())
-        pump.cancel()
+        await self._drain()
+        if pump:
+            pump.cancel()
         return life.state.public()
 
     async def _declare(self, inp: m.IncidentInput) -> None:
@@ -162,6 +167,33 @@ class IncidentWorkflow:
             or info.get_current_history_length() >= MAX_HISTORY_EVENTS
             or self.messages_this_run >= MAX_MESSAGES_PER_RUN
         )
+
+    def _start_effects(self) -> None:
+        """Start every queued effect whose lane is free, from the main loop, so
+        commands come in one order on every replay. (Incidents started before
+        INLINE_EFFECTS keep the separate pump task they were recorded with.)"""
+        assert self.life is not None
+        while self.inline_effects and (effect := self._next_effect()) is not None:
+            self.life.outbox.remove(effect)
+            lane = self._lane(effect)
+            self.busy.add(lane)
+            asyncio.create_task(self._run_effect(effect, lane))
+
+    async def _drain(self) -> None:
+        """Until every queued effect has run and every handler has finished."""
+        assert self.life is not None
+        life = self.life
+
+        def drained() -> bool:
+            return not life.outbox and not self.busy and workflow.all_handlers_finished()
+
+        if not self.inline_effects:
+            await workflow.wait_condition(drained)
+            return
+        while not drained():
+            self._start_effects()
+            self.wake = False
+            await workflow.wait_condition(lambda: self.wake or drained())
 
     async def _pump(self) -> None:
         """Run queued effects as activities: in order within each integration's
