@@ -45,7 +45,10 @@ async def list_incidents(client: Client, query: str, limit: int = 50) -> list[di
     rows = []
     async for wf in client.list_workflows(query, limit=limit):
         found = {pair.key.name: pair.value for pair in wf.typed_search_attributes}
-        memo = await wf.memo()
+        try:
+            memo = await wf.memo()
+        except KeyError:  # encrypted with WARROOM_CODEC_KEYS this process does not have
+            memo = {"title": "(encrypted)"}
         rows.append({
             "id": wf.id,
             "severity": str(found.get("IncidentSeverity", "")),
