@@ -31,8 +31,10 @@ from worker.devserver import dev_server
 from worker.incidents import start_incident
 from worker.temporal import connect
 
+# `make test` runs 20 seeded lifecycles through 20 kills; CRASH_SEEDS=100
+# CRASH_KILLS=80 make test runs a longer set.
 SEEDS = range(int(os.environ.get("CRASH_SEEDS", "20")))
-KILLS = 20  # then the worker is left alone to finish
+KILLS = int(os.environ.get("CRASH_KILLS", "20"))  # then the worker is left alone to finish
 WARROOM = str(Path(sys.executable).parent / "warroom")
 
 
