@@ -20,6 +20,7 @@ import httpx
 import pytest
 from temporalio.client import Client, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError
+from temporalio.worker import Replayer
 
 from tests.fakes.jira import FakeJira
 from tests.fakes.server import Served
@@ -30,11 +31,15 @@ from warroom.settings import Settings
 from worker.devserver import dev_server
 from worker.incidents import start_incident
 from worker.temporal import connect
+from worker.worker import WORKFLOW_RUNNER, WORKFLOWS
 
 # `make test` runs 20 seeded lifecycles through 20 kills; CRASH_SEEDS=100
 # CRASH_KILLS=80 make test runs a longer set.
 SEEDS = range(int(os.environ.get("CRASH_SEEDS", "20")))
 KILLS = int(os.environ.get("CRASH_KILLS", "20"))  # then the worker is left alone to finish
+# CRASH_REPLAY=1 also replays every run afterwards. Off by default until the open
+# nondeterminism after a timed-out workflow task is fixed (tests/fixtures/nondeterminism/).
+REPLAY = os.environ.get("CRASH_REPLAY") == "1"
 WARROOM = str(Path(sys.executable).parent / "warroom")
 
 
@@ -135,6 +140,23 @@ async def lifecycle(client: Client, settings: Settings, seed: int) -> str:
     return result["phase"]
 
 
+async def replay_failures(client: Client, task_queue: str) -> tuple[int, dict[str, str]]:
+    """Replay every run the chaos produced on a fresh, cacheless replayer: the
+    live workers (default cache, killed mid-task) must have made the same
+    decisions a replay makes, or a later worker would fail these incidents."""
+    replayed = 0
+
+    async def histories():
+        nonlocal replayed
+        async for history in client.list_workflows(f"TaskQueue = '{task_queue}'").map_histories():
+            replayed += 1
+            yield history
+
+    replayer = Replayer(workflows=WORKFLOWS, workflow_runner=WORKFLOW_RUNNER, data_converter=client.data_converter)
+    results = await replayer.replay_workflows(histories(), raise_on_replay_failure=False)
+    return replayed, {run_id: str(err) for run_id, err in results.replay_failures.items()}
+
+
 async def test_incidents_survive_worker_kills_and_a_server_restart(tmp_path, fakes):
     slack, page, jira = fakes
     config = tmp_path / "warroom.toml"
@@ -188,11 +210,13 @@ async def test_incidents_survive_worker_kills_and_a_server_restart(tmp_path, fak
                     pass
                 await asyncio.sleep(0.1)
             assert (await http.get("/healthz")).status_code == 200 and (await http.get("/status")).status_code == 200
+        replayed, unreplayable = await replay_failures(client, settings.task_queue) if REPLAY else (len(SEEDS), {})
     finally:
         await procs.stop()
         await server.__aexit__(None, None, None)
 
     assert phases == ["closed"] * len(SEEDS)
+    assert replayed >= len(SEEDS) and not unreplayable, f"histories the workflow code no longer replays: {unreplayable}"
     assert restarted and procs.kills >= KILLS
 
     channels = [c for c in slack.channels.values() if c.get("is_channel")]
