@@ -210,13 +210,15 @@ async def test_incidents_survive_worker_kills_and_a_server_restart(tmp_path, fak
                     pass
                 await asyncio.sleep(0.1)
             assert (await http.get("/healthz")).status_code == 200 and (await http.get("/status")).status_code == 200
-        replayed, unreplayable = await replay_failures(client, settings.task_queue) if REPLAY else (len(SEEDS), {})
+        replay = await replay_failures(client, settings.task_queue) if REPLAY else None
     finally:
         await procs.stop()
         await server.__aexit__(None, None, None)
 
     assert phases == ["closed"] * len(SEEDS)
-    assert replayed >= len(SEEDS) and not unreplayable, f"histories the workflow code no longer replays: {unreplayable}"
+    if replay:
+        replayed, unreplayable = replay
+        assert replayed >= len(SEEDS) and not unreplayable, f"histories the workflow code no longer replays: {unreplayable}"
     assert restarted and procs.kills >= KILLS
 
     channels = [c for c in slack.channels.values() if c.get("is_channel")]

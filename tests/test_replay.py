@@ -20,12 +20,27 @@ def test_histories_are_committed():
     assert len(HISTORIES) >= 3
 
 
-@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
-async def test_replay(path):
+# Runs from the crash drill that do not replay: the open bug in their README. When
+# a fix makes them replay, this xfail turns red: move them into histories/.
+NONDETERMINISTIC = sorted((Path(__file__).parent / "fixtures" / "nondeterminism").glob("*.json"))
+
+
+async def replay(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
     replayer = Replayer(workflows=[IncidentWorkflow], data_converter=pydantic_data_converter)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
+async def test_replay(path):
+    await replay(path)
+
+
+@pytest.mark.xfail(strict=True, reason="nondeterminism after a timed-out workflow task (fixtures/nondeterminism/README.md)")
+@pytest.mark.parametrize("path", NONDETERMINISTIC, ids=lambda p: p.stem)
+async def test_crash_drill_runs_that_do_not_replay_yet(path):
+    await replay(path)
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
