@@ -44,6 +44,15 @@ class ChannelTopic(BaseModel):
     topic: str
 
 
+class ChannelBookmark(BaseModel):
+    """A link pinned in the channel header; one per title, however often sent."""
+
+    incident_id: str
+    channel: ChannelRef
+    title: str
+    link: str
+
+
 class ChannelArchive(BaseModel):
     incident_id: str
     channel: ChannelRef
@@ -70,6 +79,7 @@ class ChatBackend(Protocol):
     async def open_channel(self, req: OpenChannel) -> ChannelRef: ...
     async def post(self, req: ChannelPost) -> None: ...
     async def set_topic(self, req: ChannelTopic) -> None: ...
+    async def bookmark(self, req: ChannelBookmark) -> None: ...
     async def archive(self, req: ChannelArchive) -> None: ...
     async def direct(self, req: DirectMessage) -> None: ...
 
@@ -119,6 +129,10 @@ class LocalChat:
         with self.registry.edit() as doc:
             doc["channels"][req.channel.name]["topic"] = req.topic
 
+    async def bookmark(self, req: ChannelBookmark) -> None:
+        with self.registry.edit() as doc:
+            doc["channels"][req.channel.name].setdefault("bookmarks", {})[req.title] = req.link
+
     async def archive(self, req: ChannelArchive) -> None:
         with self.registry.edit() as doc:
             doc["channels"][req.channel.name]["archived"] = True
@@ -161,6 +175,10 @@ class ChatActivities:
     @activity.defn
     async def set_channel_topic(self, req: ChannelTopic) -> None:
         await self.backend.set_topic(req)
+
+    @activity.defn
+    async def bookmark_channel(self, req: ChannelBookmark) -> None:
+        await self.backend.bookmark(req)
 
     @activity.defn
     async def archive_channel(self, req: ChannelArchive) -> None:

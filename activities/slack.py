@@ -26,7 +26,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from activities.chat import ChannelArchive, ChannelPost, ChannelTopic, DirectMessage, OpenChannel, channel_name
+from activities.chat import ChannelArchive, ChannelBookmark, ChannelPost, ChannelTopic, DirectMessage, OpenChannel, channel_name
 from activities.failures import final, from_status, redact, retryable
 from warroom.models import ChannelRef
 
@@ -72,6 +72,9 @@ class SlackChat:
 
     async def set_topic(self, req: ChannelTopic) -> None:
         await self._call("conversations_setTopic", channel=req.channel.id, topic=req.topic[:MAX_TOPIC])
+
+    async def bookmark(self, req: ChannelBookmark) -> None:
+        await self._bookmark(req.channel.id, {req.title: req.link})
 
     async def archive(self, req: ChannelArchive) -> None:
         await self._call("conversations_archive", channel=req.channel.id, accept={"already_archived"})

@@ -6,11 +6,11 @@ so it must stay deterministic: no I/O, no clocks.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 
 class Severity(StrEnum):
@@ -84,6 +84,48 @@ class Strict(BaseModel):
 
 def _severity(value: Any) -> Severity:
     return Severity.parse(value)
+
+
+# --- Recent changes -----------------------------------------------------------------
+
+
+class ChangeKind(StrEnum):
+    DEPLOY = "deploy"
+    CONFIG = "config"
+    FEATURE_FLAG = "feature_flag"
+
+
+class ChangeRequest(Strict):
+    """A deploy, config or feature-flag change as deploy tools report it. Without
+    `when` it happened now; the same `idempotency_key` (or the same service,
+    summary and `when`) records it once however often it is sent."""
+
+    service: str = Field(min_length=1, max_length=100)
+    kind: ChangeKind
+    summary: str = Field(
+        min_length=1, max_length=500, validation_alias=AliasChoices("summary", "what"), description="what changed (alias: what)"
+    )
+    who: str = Field(min_length=1, max_length=100)
+    when: datetime | None = None
+    link: str | None = Field(None, max_length=1000)
+    idempotency_key: str | None = Field(None, max_length=200)
+
+    _utc = field_validator("when")(lambda v: v.replace(tzinfo=UTC) if v is not None and v.tzinfo is None else v)
+
+
+class Change(BaseModel):
+    """A recorded change: the first suspects of an incident on its service."""
+
+    id: str
+    service: str
+    kind: ChangeKind
+    summary: str
+    who: str
+    when: datetime
+    link: str | None = None
+
+    def line(self) -> str:
+        return f"{self.id} {self.when:%Y-%m-%d %H:%M} UTC {self.kind.value} by {self.who}: {self.summary}"
 
 
 # --- Impact and triage --------------------------------------------------------------
@@ -350,6 +392,21 @@ class StatusPageRef(BaseModel):
     url: str | None = None
 
 
+class MitigationRecord(BaseModel):
+    at: datetime
+    by: str
+    action: MitigationAction
+    description: str = ""
+    change_id: str | None = Field(None, description="the suspect change it undoes")
+
+
+class Bridge(BaseModel):
+    """The war-room call SEV1/SEV2 open, linked in the channel and bookmarked there."""
+
+    url: str
+    opened_at: datetime
+
+
 class Postmortem(BaseModel):
     required: bool = False
     draft_link: str | None = None
@@ -378,6 +435,9 @@ class IncidentState(BaseModel):
     metrics: Metrics
     postmortem: Postmortem = Field(default_factory=Postmortem)
     channel: ChannelRef | None = None
+    suspects: list[Change] = Field(default_factory=list, description="changes to the service in the 24 h before declaration, newest first")
+    mitigations: list[MitigationRecord] = Field(default_factory=list)
+    bridge: Bridge | None = None
     status_page: StatusPageRef | None = None
     recurrence_of: str | None = None
     links: dict[str, str] = Field(default_factory=dict, description="Temporal UI, status page, ...")

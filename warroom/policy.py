@@ -7,6 +7,7 @@ blameless postmortem. `warroom.toml` overrides any of it.
 
 from __future__ import annotations
 
+import string
 import tomllib
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -129,6 +130,33 @@ DEFAULT_ESCALATION = [
 ]
 
 
+BRIDGE_PLACEHOLDERS = {"incident_id", "service", "team", "severity"}
+
+
+def _bridge_template(url: str) -> str:
+    unknown = {name for _, name, _, _ in string.Formatter().parse(url) if name is not None} - BRIDGE_PLACEHOLDERS
+    if unknown:
+        raise ValueError(f"unknown placeholder(s) {sorted(unknown)} in {url!r}; use {sorted(BRIDGE_PLACEHOLDERS)}")
+    return url
+
+
+class BridgeConfig(Config):
+    """Where the war-room call of a severity with `bridge = true` happens: a
+    team's fixed meeting room, else the `url` template, else none."""
+
+    url: str | None = Field(None, description="e.g. https://meet.example.com/{incident_id}")
+    teams: dict[str, str] = Field(default_factory=dict, description="team -> its fixed meeting link (placeholders allowed)")
+
+    _templates = field_validator("url")(lambda v: v if v is None else _bridge_template(v))
+    _team_templates = field_validator("teams")(lambda v: {team: _bridge_template(url) for team, url in v.items()})
+
+    def link(self, incident_id: str, service: str, team: str | None, severity: Severity) -> str | None:
+        template = self.teams.get(team or "") or self.url
+        if template is None:
+            return None
+        return template.format(incident_id=incident_id, service=service, team=team or "", severity=str(severity))
+
+
 class Timing(Config):
     monitoring_window: timedelta = timedelta(minutes=30)
     postmortem_draft_due: timedelta = timedelta(hours=24)
@@ -148,6 +176,7 @@ class Policy(Config):
     services: dict[str, ServiceConfig] = Field(default_factory=dict)
     rotations: dict[str, Rotation] = Field(default_factory=dict)
     timing: Timing = Field(default_factory=Timing)
+    bridge: BridgeConfig = Field(default_factory=BridgeConfig)
     default_severity: Severity = Severity.SEV3
 
     _sev_keys = field_validator("severities", mode="before")(
@@ -165,6 +194,9 @@ class Policy(Config):
 
     def service(self, name: str) -> ServiceConfig:
         return self.services.get(name) or ServiceConfig()
+
+    def bridge_link(self, incident_id: str, service: str, severity: Severity) -> str | None:
+        return self.bridge.link(incident_id, service, self.service(service).team, severity)
 
     def escalation(self, service: str) -> list[EscalationStep]:
         return self.service(service).escalation or DEFAULT_ESCALATION

@@ -21,7 +21,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from warroom.settings import Settings
-from worker import alerts_api, codec_api, incidents_api, ops_api, slack_commands, status_page
+from worker import alerts_api, changes_api, codec_api, incidents_api, ops_api, slack_commands, status_page
 from worker.http import BodyLimit
 from activities.routing import AlertRouter
 from worker.metrics import GatewayMetrics
@@ -40,7 +40,7 @@ def create_app(settings: Settings, client: Client, tracing: TracerProvider | Non
     app.state.client = client
     app.state.alert_router = AlertRouter(client, settings)
     app.state.metrics = GatewayMetrics()
-    for module in (alerts_api, incidents_api, slack_commands, codec_api, status_page, ops_api):
+    for module in (alerts_api, incidents_api, changes_api, slack_commands, codec_api, status_page, ops_api):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, limit=MAX_BODY)
     if settings.codec_keys is not None:  # the Temporal UI calls /codec from its own origin

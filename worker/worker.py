@@ -11,6 +11,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.archive import ArchiveActivities
+from activities.changes import ChangeActivities
 from activities.chat import ChatActivities, ChatBackend, LocalChat
 from activities.followup import FollowUpActivities
 from activities.jira_tracker import JiraTracker
@@ -23,10 +24,11 @@ from activities.statuspage import LocalStatusPage, StatusPageActivities, StatusP
 from activities.statuspage_api import StatusPageAPI
 from activities.tracker import LocalTracker, TrackerActivities, TrackerBackend
 from warroom.settings import Settings
+from workflows.changes import ChangesWorkflow
 from workflows.followup import FollowUpWorkflow
 from workflows.incident import IncidentWorkflow
 
-WORKFLOWS = [IncidentWorkflow, FollowUpWorkflow]
+WORKFLOWS = [IncidentWorkflow, FollowUpWorkflow, ChangesWorkflow]
 
 
 def build_activities(settings: Settings, client: Client) -> list[Callable[..., Any]]:
@@ -43,10 +45,12 @@ def build_activities(settings: Settings, client: Client) -> list[Callable[..., A
         chat_acts.set_channel_topic,
         chat_acts.archive_channel,
         chat_acts.send_direct_message,
+        chat_acts.bookmark_channel,
         StatusPageActivities(status).publish_status,
         TrackerActivities(tracker).create_action_item,
         PagingActivities(chat, settings.policy).page_responder,
         PolicyActivities(settings).load_incident_context,
+        ChangeActivities(client).list_recent_changes,
         postmortems.write_postmortem_draft,
         postmortems.check_postmortem,
         ArchiveActivities(settings.data_dir).archive_incident,

@@ -1,0 +1,102 @@
+"""ChangesWorkflow: the recent deploys, config and feature-flag changes of one
+service, durable in Temporal and shared by every gateway and worker.
+
+One workflow per service (`changes-<service>`), started by the first change
+with update-with-start. `record` answers with the change id; recording the same
+change again answers with the same id and stores nothing. Entries older than the
+retention are pruned; the log continues-as-new before its history grows large.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from pydantic import BaseModel, Field
+
+    from warroom.models import Change, ChangeRequest
+
+RETENTION = timedelta(days=7)
+# A change reported a little ahead of this clock is clock skew, further ahead a mistake.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+MAX_HISTORY_EVENTS = 2_000
+
+
+def changes_workflow_id(service: str) -> str:
+    return f"changes-{service}"
+
+
+def change_id(service: str, req: ChangeRequest, when: datetime) -> str:
+    """Stable per change, so a retried report maps onto the entry it already made."""
+    identity = req.idempotency_key or f"{req.kind.value}\x00{req.summary}\x00{when.isoformat()}"
+    return "chg-" + hashlib.sha256(f"{service}\x00{identity}".encode()).hexdigest()[:12]
+
+
+class ChangeLog(BaseModel):
+    """Workflow input; `changes` carries the log across continue-as-new."""
+
+    service: str
+    changes: list[Change] = Field(default_factory=list)
+
+
+class ChangeWindow(BaseModel):
+    since: datetime
+    until: datetime | None = None
+
+
+class ChangeReceipt(BaseModel):
+    id: str
+    recorded: bool = Field(description="False when this change was already recorded")
+
+
+@workflow.defn(name="ChangesWorkflow")
+class ChangesWorkflow:
+    @workflow.init
+    def __init__(self, log: ChangeLog) -> None:
+        self.service = log.service
+        self.changes = {c.id: c for c in log.changes}
+
+    @workflow.run
+    async def run(self, log: ChangeLog) -> None:
+        await workflow.wait_condition(self._history_is_long)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        self._prune()
+        workflow.continue_as_new(ChangeLog(service=self.service, changes=list(self.changes.values())))
+
+    @workflow.update
+    def record(self, req: ChangeRequest) -> ChangeReceipt:
+        self._prune()
+        when = req.when or workflow.now()
+        cid = change_id(self.service, req, when)
+        if cid in self.changes:
+            return ChangeReceipt(id=cid, recorded=False)
+        self.changes[cid] = Change(id=cid, service=self.service, kind=req.kind, summary=req.summary, who=req.who, when=when, link=req.link)
+        return ChangeReceipt(id=cid, recorded=True)
+
+    @record.validator
+    def check_record(self, req: ChangeRequest) -> None:
+        now = workflow.now()
+        if req.service != self.service:
+            raise ApplicationError(f"this is the change log of {self.service}, not {req.service}", type="InvalidChange")
+        if req.when and req.when < now - RETENTION:
+            raise ApplicationError(f"when {req.when:%Y-%m-%d %H:%M} UTC is older than the {RETENTION.days}-day retention", type="InvalidChange")
+        if req.when and req.when > now + FUTURE_TOLERANCE:
+            raise ApplicationError(f"when {req.when:%Y-%m-%d %H:%M} UTC is in the future", type="InvalidChange")
+
+    @workflow.query
+    def recent(self, window: ChangeWindow) -> list[Change]:
+        """Changes in the window, newest first."""
+        found = [c for c in self.changes.values() if c.when >= window.since and (window.until is None or c.when <= window.until)]
+        return sorted(found, key=lambda c: c.when, reverse=True)
+
+    def _prune(self) -> None:
+        horizon = workflow.now() - RETENTION
+        self.changes = {cid: c for cid, c in self.changes.items() if c.when >= horizon}
+
+    def _history_is_long(self) -> bool:
+        info = workflow.info()
+        return info.is_continue_as_new_suggested() or info.get_current_history_length() >= MAX_HISTORY_EVENTS
