@@ -259,12 +259,20 @@ def render_incident(s: m.IncidentState) -> None:
         out.print(f"Temporal UI: {s.links['Temporal UI']}")
     if s.channel:
         out.print(f"Channel: #{s.channel.name}")
+    if s.bridge:
+        out.print(f"Bridge: {s.bridge.url}")
     roles = ", ".join(f"{r.value}: {u}" for r, u in s.roles.items()) or "none assigned"
     out.print(f"Roles: {roles}")
     if s.deadlines:
         table = Table("deadline", "due", "met", title="Deadlines", title_justify="left")
         for d in s.deadlines.values():
             table.add_row(d.summary, f"{d.due:%Y-%m-%d %H:%M}", f"{d.met_at:%Y-%m-%d %H:%M}" if d.met_at else "")
+        out.print(table)
+    if s.suspects:
+        undone = {r.change_id: f"{r.action.value} by {r.by}" for r in s.mitigations if r.change_id}
+        table = Table(Column("change", no_wrap=True), "when (UTC)", "kind", "what", "who", "undone", title="Suspects: recent changes, newest first", title_justify="left")
+        for c in s.suspects:
+            table.add_row(c.id, f"{c.when:%Y-%m-%d %H:%M}", c.kind.value, c.summary, c.who, undone.get(c.id, ""))
         out.print(table)
     if s.alerts:
         table = Table("alert", "status", "count", "first seen", "last seen", title="Alerts", title_justify="left")

@@ -20,10 +20,11 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
+    from activities.changes import ChangeActivities, RecentChanges
     from activities.policy import PolicyActivities
     from warroom import models as m
     from warroom.policy import Policy
-    from workflows.lifecycle import BARRIER, Effect, Lifecycle, Refused, lane_of
+    from workflows.lifecycle import BARRIER, SUSPECT_WINDOW, Effect, Lifecycle, Refused, lane_of
 
 SEVERITY = SearchAttributeKey.for_keyword("IncidentSeverity")
 PHASE = SearchAttributeKey.for_keyword("IncidentPhase")
@@ -39,6 +40,7 @@ CHANNEL_ATTRIBUTE = "incident-channel-search-attribute"  # Slack commands find a
 EFFECT_LANES = "effect-lanes"  # integrations run side by side, each in order
 DEADLINE_TIMING = "exact-deadline-timing"  # deadlines fire when due: not early on a message, not in a loop
 INLINE_EFFECTS = "effects-from-main-loop"  # no separate pump task: command order cannot depend on wake-up order
+INVESTIGATION_AIDS = "recent-changes-and-bridge"  # suspects at declaration, rollbacks name a change, war-room bridge
 
 # Every responder message: a signal and an update of the same name, one JSON object each.
 MESSAGES: dict[str, type[m.Message] | type[m.AlertBatch]] = {
@@ -94,6 +96,8 @@ class IncidentWorkflow:
     async def run(self, inp: m.IncidentInput) -> dict[str, Any]:
         if self.life is None:
             await self._declare(inp)
+        assert self.life is not None
+        self.life.investigation_aids = workflow.patched(INVESTIGATION_AIDS)
         self.lanes = workflow.patched(EFFECT_LANES)
         self.exact_deadlines = workflow.patched(DEADLINE_TIMING)
         self.inline_effects = workflow.patched(INLINE_EFFECTS)
@@ -129,9 +133,30 @@ class IncidentWorkflow:
             summary="Load severity policy",
         )
         policy = Policy.model_validate(context.policy)
-        self.life = Lifecycle.declare(workflow.info().workflow_id, inp, policy, context.links, workflow.now())
+        aids = workflow.patched(INVESTIGATION_AIDS)
+        suspects = await self._recent_changes(inp.service) if aids else None
+        life = Lifecycle.declare(workflow.info().workflow_id, inp, policy, context.links, workflow.now())
+        life.investigation_aids = aids
+        if aids:
+            life.list_suspects(suspects, workflow.now())
         workflow.upsert_memo({"title": inp.title})
-        self.life.mobilize(workflow.now())
+        life.mobilize(workflow.now())
+        self.life = life
+
+    async def _recent_changes(self, service: str) -> list[m.Change] | None:
+        """The service's changes in the window before now, newest first; None if
+        the change log cannot be read (the incident goes on without suspects)."""
+        now = workflow.now()
+        try:
+            return await workflow.execute_local_activity_method(
+                ChangeActivities.list_recent_changes,
+                RecentChanges(service=service, since=now - SUSPECT_WINDOW, until=now),
+                start_to_close_timeout=timedelta(seconds=5),
+                schedule_to_close_timeout=timedelta(seconds=20),
+                summary=f"List recent changes to {service}",
+            )
+        except ActivityError:
+            return None
 
     async def _sleep_until_next_deadline(self) -> bool:
         """Wait for a message, an effect, or the nearest deadline; True when a

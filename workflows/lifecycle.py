@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from activities.archive import ArchiveActivities, ArchiveRequest
-from activities.chat import ChannelArchive, ChannelPost, ChannelTopic, ChatActivities, DirectMessage, OpenChannel
+from activities.chat import ChannelArchive, ChannelBookmark, ChannelPost, ChannelTopic, ChatActivities, DirectMessage, OpenChannel
 from activities.paging import PageRequest, PageResult, PagingActivities
 from activities.postmortem import CheckRequest, DraftRequest, PostmortemActivities
 from activities.routing import RoutingActivities
@@ -34,6 +34,8 @@ from warroom.models import (
     AlertRecord,
     AlertRouting,
     Assign,
+    Bridge,
+    Change,
     Deadline,
     Impact,
     DraftPostmortem,
@@ -43,6 +45,7 @@ from warroom.models import (
     Metrics,
     Mitigate,
     MitigationAction,
+    MitigationRecord,
     Note,
     PageRecord,
     Phase,
@@ -100,7 +103,11 @@ CHAT_ACTIVITIES = {
     ChatActivities.set_channel_topic,
     ChatActivities.archive_channel,
     ChatActivities.send_direct_message,
+    ChatActivities.bookmark_channel,
 }
+# Most incidents follow a change: the ones this long before declaration are the first suspects.
+SUSPECT_WINDOW = timedelta(hours=24)
+BRIDGE_TITLE = "War-room bridge"
 ACTIVE = (Phase.TRIAGE, Phase.STABILIZE)
 RESOLVED = (Phase.VERIFY, Phase.LEARN)
 LEADS = (Role.COMMANDER, Role.OPS_LEAD, Role.COMMS_LEAD)
@@ -117,6 +124,9 @@ class Lifecycle:
         self.state = state
         self.policy = policy
         self.outbox: list[Effect] = []
+        # Suspects, rollbacks naming a change and the bridge: off for incidents
+        # started before them (see INVESTIGATION_AIDS in workflows/incident.py).
+        self.investigation_aids = False
 
     # --- construction ----------------------------------------------------------------
 
@@ -169,8 +179,35 @@ class Lifecycle:
             then=self._channel_opened,
         )
         self.post(self.update_text("Investigating", s.impact.description or s.title, now), "Post initial update")
+        if s.suspects:
+            self.post(self.suspects_text(), "Post recent changes (first suspects)")
         self.publish(PublicStatus.INVESTIGATING, now)
         self.apply_policy(now)
+
+    def list_suspects(self, changes: list[Change] | None, now: datetime) -> None:
+        """The service's recent changes, newest first; None when they could not be read."""
+        s = self.state
+        window = humanize(SUSPECT_WINDOW)
+        if changes is None:
+            self.log(now, "warroom", "suspects", f"recent changes to {s.service} could not be read: check deploys by hand")
+            return
+        s.suspects = changes
+        if not changes:
+            self.log(now, "warroom", "suspects", f"no change to {s.service} recorded in the last {window}")
+            return
+        lines = "; ".join(c.line() for c in changes)
+        self.log(now, "warroom", "suspects", f"{len(changes)} change(s) to {s.service} in the last {window}, newest first: {lines}")
+
+    def suspects_text(self) -> str:
+        s = self.state
+        lines = "\n".join(f"• `{c.id}` " + c.line().removeprefix(c.id + " ") + (f" <{c.link}>" if c.link else "") for c in s.suspects)
+        return (
+            f":mag: *First suspects*: changes to {s.service} in the {humanize(SUSPECT_WINDOW)} before declaration, newest first\n"
+            f"{lines}\nUndo one with `warroom mitigate {s.id} rollback --change <id> ...`"
+        )
+
+    def suspect(self, change_id: str) -> Change | None:
+        return next((c for c in self.state.suspects if c.id == change_id), None)
 
     def _channel_opened(self, ref: Any) -> None:
         self.state.channel = ref
@@ -191,6 +228,9 @@ class Lifecycle:
     def check_mitigate(self, msg: Mitigate) -> None:
         if self.state.phase is Phase.LEARN:
             raise Refused("the incident is in learn: mitigation is over; add an action item instead")
+        if msg.change_id and self.investigation_aids and self.suspect(msg.change_id) is None:
+            known = ", ".join(c.id for c in self.state.suspects) or "none recorded"
+            raise Refused(f"unknown change {msg.change_id}: not one of this incident's suspects ({known}); see `warroom show {self.state.id}`")
         if msg.action is MitigationAction.ROLLBACK:
             unmet = (msg.checklist.unmet() if msg.checklist else None) or (
                 ["no_irreversible_migrations", "no_irreversible_side_effects", "known_good_target"]
@@ -290,7 +330,9 @@ class Lifecycle:
         if s.metrics.mitigated_at is None:
             s.metrics.mitigated_at = now
         self.leave_triage()
-        change = f" (undoes change {msg.change_id})" if msg.change_id else ""
+        s.mitigations.append(MitigationRecord(at=now, by=msg.by, action=msg.action, description=msg.description, change_id=msg.change_id))
+        undone = self.suspect(msg.change_id) if msg.change_id else None
+        change = f" (undoes {undone.line()})" if undone else f" (undoes change {msg.change_id})" if msg.change_id else ""
         text = f"mitigation {msg.action.value}{change}: {msg.description}".rstrip(": ")
         self.log(now, msg.by, "mitigate", text)
         self.post(f":hammer_and_wrench: {msg.by}: {text}", f"Announce {msg.action.value}")
@@ -539,6 +581,8 @@ class Lifecycle:
         """(Re)apply the severity's demands: cadence, paging, role reminders, postmortem duty."""
         s = self.state
         if s.phase in ACTIVE:
+            if self.rules.bridge and self.investigation_aids:
+                self.open_bridge(now)
             self.arm_cadence(now, keep_earlier=True)
             if self.rules.page and s.metrics.acknowledged_at is None and "page" not in s.deadlines:
                 self.page_step(0, now)
@@ -550,6 +594,21 @@ class Lifecycle:
         else:
             self.apply_postmortem_duty(now)
         self.maybe_close(now)
+
+    def open_bridge(self, now: datetime) -> None:
+        """Once per incident: the call's link in the channel, its header and the state."""
+        s = self.state
+        url = self.policy.bridge_link(s.id, s.service, s.severity)
+        if s.bridge or url is None:
+            return
+        s.bridge = Bridge(url=url, opened_at=now)
+        self.log(now, "warroom", "bridge", f"war-room bridge opened: {url}")
+        self.post(f":telephone_receiver: {s.severity} war-room bridge: {url}", "Post war-room bridge")
+        self.effect(
+            ChatActivities.bookmark_channel,
+            lambda key: ChannelBookmark(incident_id=s.id, channel=s.channel, title=BRIDGE_TITLE, link=url) if s.channel else None,
+            "Bookmark war-room bridge",
+        )
 
     def arm_cadence(self, now: datetime, keep_earlier: bool = False) -> None:
         cadence = self.rules.update_cadence
@@ -804,6 +863,10 @@ class Lifecycle:
         ]
         if s.channel:
             lines.append(f"- Channel: #{s.channel.name}")
+        if s.bridge:
+            lines.append(f"- Bridge: {s.bridge.url}")
+        if s.suspects:
+            lines.append(f"- Suspects: {len(s.suspects)} recent change(s), newest {s.suspects[0].id}")
         nxt = self.pending()
         if nxt:
             lines.append(f"- Next: {nxt[0].summary} at {nxt[0].next_fire:%Y-%m-%d %H:%M} UTC")
