@@ -106,7 +106,8 @@ CHAT_ACTIVITIES = {
     ChatActivities.bookmark_channel,
 }
 # Most incidents follow a change: the ones this long before declaration are the first suspects.
-SUSPECT_WINDOW = timedelta(hours=24)
+SUSPECT_HOURS = 24
+SUSPECT_WINDOW = timedelta(hours=SUSPECT_HOURS)
 BRIDGE_TITLE = "War-room bridge"
 ACTIVE = (Phase.TRIAGE, Phase.STABILIZE)
 RESOLVED = (Phase.VERIFY, Phase.LEARN)
@@ -187,7 +188,7 @@ class Lifecycle:
     def list_suspects(self, changes: list[Change] | None, now: datetime) -> None:
         """The service's recent changes, newest first; None when they could not be read."""
         s = self.state
-        window = humanize(SUSPECT_WINDOW)
+        window = f"{SUSPECT_HOURS} h"
         if changes is None:
             self.log(now, "warroom", "suspects", f"recent changes to {s.service} could not be read: check deploys by hand")
             return
@@ -202,7 +203,7 @@ class Lifecycle:
         s = self.state
         lines = "\n".join(f"• `{c.id}` " + c.line().removeprefix(c.id + " ") + (f" <{c.link}>" if c.link else "") for c in s.suspects)
         return (
-            f":mag: *First suspects*: changes to {s.service} in the {humanize(SUSPECT_WINDOW)} before declaration, newest first\n"
+            f":mag: *First suspects*: changes to {s.service} in the {SUSPECT_HOURS} h before declaration, newest first\n"
             f"{lines}\nUndo one with `warroom mitigate {s.id} rollback --change <id> ...`"
         )
 

@@ -1,0 +1,136 @@
+"""Recent changes: `POST /v1/changes` records them durably in one workflow per
+service, and an incident lists its service's last 24 hours of them, newest
+first, as its first suspects; a rollback names the change it undoes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from pydantic import SecretStr
+from temporalio.client import WorkflowUpdateFailedError
+
+from worker.gateway import create_app
+from workflows.changes import changes_workflow_id
+
+CHECKLIST = {"no_irreversible_migrations": True, "no_irreversible_side_effects": True, "known_good_target": True}
+
+
+@pytest.fixture
+async def gateway(warroom):
+    app = create_app(warroom.settings, warroom.client)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as http:
+        yield http
+
+
+def ago(env_now: datetime, **delta: float) -> str:
+    return (env_now - timedelta(**delta)).isoformat()
+
+
+async def record(gateway: httpx.AsyncClient, warroom, **change) -> str:
+    change.setdefault("kind", "deploy")
+    change.setdefault("who", "deploybot")
+    response = await gateway.post("/v1/changes", json=change)
+    assert response.status_code == 201, response.text
+    warroom.track(changes_workflow_id(change["service"]))
+    return response.json()["id"]
+
+
+async def now(warroom) -> datetime:
+    return (await warroom.env.get_current_time()).astimezone(UTC)
+
+
+async def test_a_change_is_recorded_once_however_often_it_is_sent(gateway, warroom):
+    t = await now(warroom)
+    body = {"service": "checkout", "kind": "deploy", "what": "v42", "who": "bob", "when": ago(t, minutes=5)}
+    first = await gateway.post("/v1/changes", json=body)
+    warroom.track(changes_workflow_id("checkout"))
+    again = await gateway.post("/v1/changes", json=body)
+    assert first.status_code == 201 and again.status_code == 200
+    assert first.json()["id"] == again.json()["id"] and first.json()["id"].startswith("chg-")
+
+    keyed = {"service": "checkout", "kind": "config", "summary": "pool size 50", "who": "bob"}
+    one = await gateway.post("/v1/changes", json=keyed, headers={"Idempotency-Key": "cfg-7"})
+    two = await gateway.post("/v1/changes", json=keyed, headers={"Idempotency-Key": "cfg-7"})
+    assert one.json()["id"] == two.json()["id"] and two.json()["recorded"] is False
+
+    listed = (await gateway.get("/v1/changes", params={"service": "checkout"})).json()
+    assert [c["summary"] for c in listed] == ["pool size 50", "v42"], "newest first, each once"
+    assert listed[1]["who"] == "bob" and listed[1]["kind"] == "deploy"
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"service": "checkout", "kind": "rollout", "what": "v1", "who": "bob"}, "kind: Input should be 'deploy', 'config' or 'feature_flag'"),
+        ({"service": "checkout", "kind": "deploy", "who": "bob"}, "summary: Field required"),
+        ({"service": "checkout", "kind": "deploy", "what": "v1", "who": "bob", "when": "yesterday"}, "when: Input should be a valid datetime"),
+        ({"service": "checkout", "kind": "deploy", "what": "v1", "who": "bob", "colour": "red"}, "colour: Extra inputs are not permitted"),
+    ],
+)
+async def test_bad_changes_are_422_with_the_reason(gateway, change, reason):
+    response = await gateway.post("/v1/changes", json=change)
+    assert response.status_code == 422
+    assert reason in response.json()["detail"]
+
+
+async def test_a_change_older_than_the_retention_is_refused_by_the_log(gateway, warroom):
+    t = await now(warroom)
+    await record(gateway, warroom, service="search", what="v3")
+    response = await gateway.post("/v1/changes", json={"service": "search", "kind": "deploy", "what": "v2", "who": "bob", "when": ago(t, days=8)})
+    assert response.status_code == 422 and "older than the 7-day retention" in response.json()["detail"]
+
+
+async def test_the_change_endpoints_need_the_webhook_token_when_set(warroom):
+    settings = warroom.settings.model_copy(update={"webhook_token": SecretStr("s3cret")})
+    app = create_app(settings, warroom.client)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as http:
+        body = {"service": "checkout", "kind": "deploy", "what": "v1", "who": "bob"}
+        assert (await http.post("/v1/changes", json=body)).status_code == 401
+        assert (await http.get("/v1/changes", params={"service": "checkout"})).status_code == 401
+
+
+async def test_an_incident_lists_its_services_last_day_of_changes_newest_first(gateway, warroom):
+    t = await now(warroom)
+    older = await record(gateway, warroom, service="checkout", what="v40", when=ago(t, hours=25))
+    hour3 = await record(gateway, warroom, service="checkout", what="v41", when=ago(t, hours=3), link="https://ci/41")
+    hour1 = await record(gateway, warroom, service="checkout", kind="feature_flag", what="new-cart on", when=ago(t, hours=1))
+    other = await record(gateway, warroom, service="search", what="v9", when=ago(t, minutes=30))
+
+    handle = await warroom.declare("Checkout errors", severity="SEV3")
+    state = await warroom.state(handle)
+
+    assert [c.id for c in state.suspects] == [hour1, hour3]
+    assert older not in [c.id for c in state.suspects] and other not in [c.id for c in state.suspects]
+    post = next(text for text in warroom.messages(state) if "First suspects" in text)
+    assert post.index(hour1) < post.index(hour3) and "https://ci/41" in post
+    entry = next(e for e in state.timeline if e.kind == "suspects")
+    assert "2 change(s) to checkout in the last 24 h" in entry.text and hour1 in entry.text
+
+
+async def test_an_incident_without_recorded_changes_says_so(warroom):
+    handle = await warroom.declare("Search slow", service="search", severity="SEV4")
+    state = await warroom.state(handle)
+    assert state.suspects == []
+    assert any(e.kind == "suspects" and "no change to search recorded" in e.text for e in state.timeline)
+
+
+async def test_a_rollback_names_the_suspect_it_undoes_and_an_unknown_change_is_refused(gateway, warroom):
+    t = await now(warroom)
+    bad = await record(gateway, warroom, service="checkout", what="v42", when=ago(t, minutes=20))
+    handle = await warroom.declare("Checkout errors", severity="SEV3")
+    await warroom.state(handle)
+
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await warroom.send(handle, "mitigate", action="rollback", checklist=CHECKLIST, change_id="chg-000000000000")
+    assert f"unknown change chg-000000000000: not one of this incident's suspects ({bad})" in str(refused.value.cause)
+    await handle.signal("mitigate", {"by": "bob", "action": "rollback", "checklist": CHECKLIST, "change_id": "chg-nope"})
+
+    receipt = await warroom.send(handle, "mitigate", action="rollback", checklist=CHECKLIST, change_id=bad, description="back to v41")
+    assert bad in receipt.text and "v42" in receipt.text
+    state = await warroom.state(handle)
+    assert [(r.action.value, r.change_id) for r in state.mitigations] == [("rollback", bad)]
+    assert any(e.kind == "refused" and "chg-nope" in e.text for e in state.timeline)
+    assert any(e.kind == "mitigate" and bad in e.text for e in state.timeline)
+    assert state.phase.value == "stabilize"
