@@ -134,3 +134,18 @@ async def test_a_rollback_names_the_suspect_it_undoes_and_an_unknown_change_is_r
     assert any(e.kind == "refused" and "chg-nope" in e.text for e in state.timeline)
     assert any(e.kind == "mitigate" and bad in e.text for e in state.timeline)
     assert state.phase.value == "stabilize"
+
+
+async def test_the_log_prunes_past_the_retention_and_continues_as_new_with_its_changes(gateway, warroom, monkeypatch):
+    import workflows.changes as changes
+
+    monkeypatch.setattr(changes, "MAX_HISTORY_EVENTS", 40)
+    stale = await record(gateway, warroom, service="billing", what="v1")
+    handle = warroom.client.get_workflow_handle(changes_workflow_id("billing"))
+    first_run = (await handle.describe()).run_id
+    await warroom.env.sleep(timedelta(days=8))
+    fresh = [await record(gateway, warroom, service="billing", what=f"v{n}") for n in range(2, 12)]
+
+    assert (await handle.describe()).run_id != first_run, "the log continued as new"
+    kept = await handle.query(changes.ChangesWorkflow.recent, changes.ChangeWindow(since=datetime(2000, 1, 1, tzinfo=UTC)))
+    assert [c.id for c in kept] == fresh[::-1] and stale not in [c.id for c in kept]
