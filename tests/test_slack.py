@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from activities.chat import ChannelArchive, ChannelPost, ChannelTopic, DirectMessage, OpenChannel
+from activities.chat import ChannelArchive, ChannelBookmark, ChannelPost, ChannelTopic, DirectMessage, OpenChannel
 from activities.slack import SlackChat
 from tests.fakes.server import Served, json_response
 from tests.fakes.slack import FakeSlack
@@ -116,3 +116,17 @@ async def test_an_invalid_name_is_reported_not_retried(fake, chat):
     with pytest.raises(ApplicationError, match="invalid_name_specials") as err:
         await chat._create_channel("Not Valid!")
     assert err.value.non_retryable
+
+
+async def test_a_bookmark_whose_answer_was_lost_is_not_added_again(fake, chat):
+    ref = await chat.open_channel(opening())
+    bridge = ChannelBookmark(incident_id="inc-1", channel=ref, title="War-room bridge", link="https://meet.example.com/inc-1")
+    fake.faults.fail_next(json_response({"ok": False, "error": "ratelimited"}, 429, {"Retry-After": "1"}))
+    with pytest.raises(ApplicationError):
+        await chat.bookmark(bridge)
+    fake.faults.fail_next(json_response({"ok": False, "error": "internal_error"}, 500), after_apply=True)
+    with pytest.raises(ApplicationError):
+        await chat.bookmark(bridge)
+    await chat.bookmark(bridge)
+    titles = [b["title"] for b in fake.channel(ref.name)["bookmarks"]]
+    assert titles == ["Temporal UI", "Status page", "War-room bridge"]

@@ -210,6 +210,10 @@ class FakeSlack:
         channel = self._channel(params, "channel_id")
         if channel is None:
             return self.error("channel_not_found")
+        if not params.get("title") or params.get("type") != "link" or not params.get("link"):
+            return self.error("invalid_arguments")  # a link bookmark needs title, type=link and link
+        if channel["is_archived"]:
+            return self.error("is_archived")
         bookmark = {"id": f"Bk{next(self.ids)}", "title": params["title"], "link": params.get("link"), "type": params["type"]}
         channel["bookmarks"].append(bookmark)
         return self.ok(bookmark=bookmark)
