@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from tests.fakes.server import Served, json_response
 from tests.fakes.slack import FakeSlack
 from tests.support import Warroom
 from warroom import models as m
+from warroom.policy import Policy, load_policy
+from worker import cli
 
 CONFIG = """
 [bridge]
@@ -106,8 +110,6 @@ async def test_the_slack_bookmark_is_added_once_when_the_first_answer_is_lost(en
 
 
 def test_warroom_show_lists_suspects_and_the_bridge(capsys, monkeypatch):
-    from worker import cli
-
     monkeypatch.setattr(cli.out, "width", 160)
     at = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
     change = m.Change(id="chg-abc123abc123", service="checkout", kind="deploy", summary="v42", who="bob", when=at)
@@ -121,3 +123,11 @@ def test_warroom_show_lists_suspects_and_the_bridge(capsys, monkeypatch):
     out = capsys.readouterr().out
     assert "Bridge: https://zoom.example.com/j/4242" in out
     assert "chg-abc123abc123" in out and "v42" in out and "rollback by alice" in out
+
+
+def test_the_example_config_has_a_team_room_and_a_template_and_bad_placeholders_are_refused():
+    policy = load_policy(Path(__file__).parent.parent / "deploy" / "warroom.example.toml")
+    assert policy.bridge_link("inc-1", "checkout", m.Severity.SEV1) == "https://zoom.us/j/123456789"
+    assert policy.bridge_link("inc-1", "search", m.Severity.SEV2) == "https://meet.example.com/inc-1"
+    with pytest.raises(ValidationError, match=r"unknown placeholder\(s\) \['id'\]"):
+        Policy.model_validate({"bridge": {"url": "https://meet.example.com/{id}"}})
