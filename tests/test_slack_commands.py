@@ -52,15 +52,17 @@ async def slash(http: httpx.AsyncClient, text: str, **kw) -> httpx.Response:
 
 
 async def test_signed_commands_drive_the_incident(warroom):
-    handle = await warroom.declare("Checkout errors", severity="SEV2", service="checkout")
-    short = handle.id.removeprefix("inc-")
     async with gateway_for(warroom) as http:
+        pushed = {"service": "checkout", "kind": "config", "what": "eu-west-1 pool size", "who": "ci"}
+        change = (await http.post("/v1/changes", json=pushed)).json()["id"]
+        handle = await warroom.declare("Checkout errors", severity="SEV2", service="checkout")
+        short = handle.id.removeprefix("inc-")
         response = await slash(http, f"{handle.id} ack")
         assert response.status_code == 200
         assert response.json()["response_type"] == "in_channel" and "bob acknowledged" in response.json()["text"]
         await slash(http, f'{short} assign comms_lead @dave')
         await slash(http, f'{short} update identified "bad config in eu-west-1"')
-        await slash(http, f"{short} mitigate rollback reverting v42 change=chg-9 checked")
+        await slash(http, f"{short} mitigate rollback reverting v42 change={change} checked")
         await slash(http, f"{short} action-item carol 2026-12-01 Add a canary for config pushes")
         await slash(http, f"{short} resolve rolled back")
         again = await slash(http, f"{short} resolve twice")
@@ -72,7 +74,7 @@ async def test_signed_commands_drive_the_incident(warroom):
     assert state.phase is m.Phase.VERIFY and state.metrics.acknowledged_at is not None
     assert any(e.actor == "bob" and e.kind == "acknowledge" for e in state.timeline)
     assert state.last_update == "bad config in eu-west-1" and state.action_items[0].owner == "carol"
-    assert any("undoes change chg-9" in e.text for e in state.timeline)
+    assert any(f"undoes {change}" in e.text for e in state.timeline)
 
 
 async def test_declare_and_help_and_mistakes_answer_the_typist(warroom):
