@@ -63,7 +63,7 @@ async def test_signed_commands_drive_the_incident(warroom):
         await slash(http, f'{short} assign comms_lead @dave')
         await slash(http, f'{short} update identified "bad config in eu-west-1"')
         await slash(http, f"{short} mitigate rollback reverting v42 change={change} checked")
-        await slash(http, f"{short} action-item carol 2026-12-01 Add a canary for config pushes")
+        await slash(http, f"{short} action-item carol 2099-12-01 Add a canary for config pushes")
         await slash(http, f"{short} resolve rolled back")
         again = await slash(http, f"{short} resolve twice")
         assert again.json()["response_type"] == "ephemeral" and "already resolved" in again.json()["text"]
