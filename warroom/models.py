@@ -124,8 +124,8 @@ class Change(BaseModel):
     when: datetime
     link: str | None = None
 
-    def line(self) -> str:
-        return f"{self.id} {self.when:%Y-%m-%d %H:%M} UTC {self.kind.value} by {self.who}: {self.summary}"
+    def describe(self) -> str:
+        return f"{self.when:%Y-%m-%d %H:%M} UTC {self.kind.value} by {self.who}: {self.summary}"
 
 
 # --- Impact and triage --------------------------------------------------------------

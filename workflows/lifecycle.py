@@ -196,12 +196,12 @@ class Lifecycle:
         if not changes:
             self.log(now, "warroom", "suspects", f"no change to {s.service} recorded in the last {window}")
             return
-        lines = "; ".join(c.line() for c in changes)
+        lines = "; ".join(f"{c.id} {c.describe()}" for c in changes)
         self.log(now, "warroom", "suspects", f"{len(changes)} change(s) to {s.service} in the last {window}, newest first: {lines}")
 
     def suspects_text(self) -> str:
         s = self.state
-        lines = "\n".join(f"• `{c.id}` " + c.line().removeprefix(c.id + " ") + (f" <{c.link}>" if c.link else "") for c in s.suspects)
+        lines = "\n".join(f"• `{c.id}` {c.describe()}" + (f" <{c.link}>" if c.link else "") for c in s.suspects)
         return (
             f":mag: *First suspects*: changes to {s.service} in the {SUSPECT_HOURS} h before declaration, newest first\n"
             f"{lines}\nUndo one with `warroom mitigate {s.id} rollback --change <id> ...`"
@@ -209,6 +209,10 @@ class Lifecycle:
 
     def suspect(self, change_id: str) -> Change | None:
         return next((c for c in self.state.suspects if c.id == change_id), None)
+
+    def change_text(self, change_id: str) -> str:
+        found = self.suspect(change_id)
+        return f"{change_id} {found.describe()}" if found else f"change {change_id}"
 
     def _channel_opened(self, ref: Any) -> None:
         self.state.channel = ref
@@ -332,8 +336,7 @@ class Lifecycle:
             s.metrics.mitigated_at = now
         self.leave_triage()
         s.mitigations.append(MitigationRecord(at=now, by=msg.by, action=msg.action, description=msg.description, change_id=msg.change_id))
-        undone = self.suspect(msg.change_id) if msg.change_id else None
-        change = f" (undoes {undone.line()})" if undone else f" (undoes change {msg.change_id})" if msg.change_id else ""
+        change = f" (undoes {self.change_text(msg.change_id)})" if msg.change_id else ""
         text = f"mitigation {msg.action.value}{change}: {msg.description}".rstrip(": ")
         self.log(now, msg.by, "mitigate", text)
         self.post(f":hammer_and_wrench: {msg.by}: {text}", f"Announce {msg.action.value}")
