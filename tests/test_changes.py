@@ -58,6 +58,8 @@ async def test_a_change_is_recorded_once_however_often_it_is_sent(gateway, warro
     listed = (await gateway.get("/v1/changes", params={"service": "checkout"})).json()
     assert [c["summary"] for c in listed] == ["pool size 50", "v42"], "newest first, each once"
     assert listed[1]["who"] == "bob" and listed[1]["kind"] == "deploy"
+    unreadable = await gateway.get("/v1/changes", params={"service": "checkout", "since": "a while"})
+    assert unreadable.status_code == 422 and "since: not a duration" in unreadable.json()["detail"]
 
 
 @pytest.mark.parametrize(

@@ -152,7 +152,7 @@ class IncidentWorkflow:
                 ChangeActivities.list_recent_changes,
                 RecentChanges(service=service, since=now - SUSPECT_WINDOW, until=now),
                 start_to_close_timeout=timedelta(seconds=5),
-                schedule_to_close_timeout=timedelta(seconds=20),
+                schedule_to_close_timeout=timedelta(seconds=10),
                 summary=f"List recent changes to {service}",
             )
         except ActivityError:
