@@ -10,6 +10,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 
 from worker.gateway import create_app
 from workflows.changes import changes_workflow_id
@@ -151,3 +152,16 @@ async def test_the_log_prunes_past_the_retention_and_continues_as_new_with_its_c
     assert (await handle.describe()).run_id != first_run, "the log continued as new"
     kept = await handle.query(changes.ChangesWorkflow.recent, changes.ChangeWindow(since=datetime(2000, 1, 1, tzinfo=UTC)))
     assert [c.id for c in kept] == fresh[::-1] and stale not in [c.id for c in kept]
+
+
+async def test_an_unreadable_change_log_does_not_hold_up_the_incident(warroom, monkeypatch):
+    import activities.changes
+
+    async def refuse(*args):
+        raise ApplicationError("change log unavailable", non_retryable=True)
+
+    monkeypatch.setattr(activities.changes, "recent_changes", refuse)
+    handle = await warroom.declare("Checkout errors", severity="SEV3")
+    state = await warroom.state(handle)
+    assert state.channel is not None and state.suspects == []
+    assert any(e.kind == "suspects" and "could not be read" in e.text for e in state.timeline)

@@ -15,7 +15,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
@@ -155,7 +155,7 @@ class IncidentWorkflow:
                 schedule_to_close_timeout=timedelta(seconds=10),
                 summary=f"List recent changes to {service}",
             )
-        except ActivityError:
+        except FailureError:  # a local activity's failure can arrive unwrapped, without ActivityError
             return None
 
     async def _sleep_until_next_deadline(self) -> bool:
