@@ -1,7 +1,7 @@
 """Read a service's recent changes for a starting incident: its first suspects.
 
-The change log is a Temporal workflow (`workflows.changes`); reading it is a
-query, which the incident may only make through an activity."""
+The change log is a Temporal workflow (`workflows.changes`); reading its memo
+is a call to Temporal, which the incident may only make through an activity."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from warroom.models import Change
-from workflows.changes import ChangesWorkflow, ChangeWindow, changes_workflow_id
+from workflows.changes import MEMO_KEY, ChangeWindow, changes_workflow_id, within
 
 
 class RecentChanges(ChangeWindow):
@@ -20,11 +20,12 @@ class RecentChanges(ChangeWindow):
 async def recent_changes(client: Client, service: str, window: ChangeWindow) -> list[Change]:
     """Newest first; none when the service never recorded a change."""
     try:
-        return await client.get_workflow_handle(changes_workflow_id(service)).query(ChangesWorkflow.recent, window)
+        described = await client.get_workflow_handle(changes_workflow_id(service)).describe()
     except RPCError as err:
         if err.status is RPCStatusCode.NOT_FOUND:
             return []
         raise
+    return within(await described.memo_value(MEMO_KEY, [], type_hint=list[Change]), window)
 
 
 class ChangeActivities:

@@ -12,6 +12,7 @@ from pydantic import SecretStr
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
+from tests.support import Warroom
 from worker.gateway import create_app
 from workflows.changes import changes_workflow_id
 
@@ -152,6 +153,8 @@ async def test_the_log_prunes_past_the_retention_and_continues_as_new_with_its_c
     assert (await handle.describe()).run_id != first_run, "the log continued as new"
     kept = await handle.query(changes.ChangesWorkflow.recent, changes.ChangeWindow(since=datetime(2000, 1, 1, tzinfo=UTC)))
     assert [c.id for c in kept] == fresh[::-1] and stale not in [c.id for c in kept]
+    listed = (await gateway.get("/v1/changes", params={"service": "billing", "since": "7d"})).json()
+    assert [c["id"] for c in listed] == fresh[::-1], "readers see the memo the new run carried over"
 
 
 async def test_an_unreadable_change_log_does_not_hold_up_the_incident(warroom, monkeypatch):
@@ -165,3 +168,17 @@ async def test_an_unreadable_change_log_does_not_hold_up_the_incident(warroom, m
     state = await warroom.state(handle)
     assert state.channel is not None and state.suspects == []
     assert any(e.kind == "suspects" and "could not be read" in e.text for e in state.timeline)
+
+
+async def test_suspects_and_a_linked_rollback_replay_on_a_worker_without_a_cache(env, tmp_path):
+    """Every task replays the whole history: the new path must be deterministic."""
+    async with Warroom(env, tmp_path, max_cached_workflows=0) as w:
+        app = create_app(w.settings, w.client)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as http:
+            change = await record(http, w, service="checkout", what="v42")
+        handle = await w.declare("Checkout errors", severity="SEV2")
+        await w.state(handle)
+        await w.send(handle, "mitigate", action="rollback", checklist=CHECKLIST, change_id=change)
+        await w.send(handle, "escalate", severity="SEV1", reason="payments down")
+        state = await w.state(handle)
+        assert [c.id for c in state.suspects] == [change] and state.mitigations[0].change_id == change

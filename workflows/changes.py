@@ -5,6 +5,10 @@ One workflow per service (`changes-<service>`), started by the first change
 with update-with-start. `record` answers with the change id; recording the same
 change again answers with the same id and stores nothing. Entries older than the
 retention are pruned; the log continues-as-new before its history grows large.
+
+Readers use the memo (`changes`), which the server answers without a worker: an
+incident's declaration never waits for a workflow task of the log, even when
+every worker slot is busy declaring incidents.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from collections.abc import Iterable
+
     from pydantic import BaseModel, Field
 
     from warroom.models import Change, ChangeRequest
@@ -24,6 +30,7 @@ RETENTION = timedelta(days=7)
 # A change reported a little ahead of this clock is clock skew, further ahead a mistake.
 FUTURE_TOLERANCE = timedelta(minutes=5)
 MAX_HISTORY_EVENTS = 2_000
+MEMO_KEY = "changes"
 
 
 def changes_workflow_id(service: str) -> str:
@@ -46,6 +53,12 @@ class ChangeLog(BaseModel):
 class ChangeWindow(BaseModel):
     since: datetime
     until: datetime | None = None
+
+
+def within(changes: Iterable[Change], window: ChangeWindow) -> list[Change]:
+    """The changes in the window, newest first."""
+    found = [c for c in changes if c.when >= window.since and (window.until is None or c.when <= window.until)]
+    return sorted(found, key=lambda c: c.when, reverse=True)
 
 
 class ChangeReceipt(BaseModel):
@@ -75,6 +88,7 @@ class ChangesWorkflow:
         if cid in self.changes:
             return ChangeReceipt(id=cid, recorded=False)
         self.changes[cid] = Change(id=cid, service=self.service, kind=req.kind, summary=req.summary, who=req.who, when=when, link=req.link)
+        workflow.upsert_memo({MEMO_KEY: list(self.changes.values())})
         return ChangeReceipt(id=cid, recorded=True)
 
     @record.validator
@@ -89,9 +103,8 @@ class ChangesWorkflow:
 
     @workflow.query
     def recent(self, window: ChangeWindow) -> list[Change]:
-        """Changes in the window, newest first."""
-        found = [c for c in self.changes.values() if c.when >= window.since and (window.until is None or c.when <= window.until)]
-        return sorted(found, key=lambda c: c.when, reverse=True)
+        """For `temporal workflow query --type recent`: changes in the window, newest first."""
+        return within(self.changes.values(), window)
 
     def _prune(self) -> None:
         horizon = workflow.now() - RETENTION
