@@ -5,16 +5,18 @@ is a call to Temporal, which the incident may only make through an activity."""
 
 from __future__ import annotations
 
+from pydantic import Field
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from warroom.models import Change
-from workflows.changes import MEMO_KEY, ChangeWindow, changes_workflow_id, within
+from workflows.changes import MEMO_KEY, ChangeLog, ChangesWorkflow, ChangeWindow, changes_workflow_id, log_start_options, within
 
 
 class RecentChanges(ChangeWindow):
     service: str
+    incident_id: str = Field(description="watches the log: changes recorded later are signalled to it")
 
 
 async def recent_changes(client: Client, service: str, window: ChangeWindow) -> list[Change]:
@@ -29,9 +31,15 @@ async def recent_changes(client: Client, service: str, window: ChangeWindow) -> 
 
 
 class ChangeActivities:
-    def __init__(self, client: Client):
+    def __init__(self, client: Client, task_queue: str):
         self.client = client
+        self.task_queue = task_queue
 
     @activity.defn
     async def list_recent_changes(self, req: RecentChanges) -> list[Change]:
+        """Watch first, then read: a change recorded in between is both read and told, never lost."""
+        await self.client.start_workflow(
+            ChangesWorkflow.run, ChangeLog(service=req.service), start_signal="watch", start_signal_args=[req.incident_id],
+            **log_start_options(req.service, self.task_queue),
+        )
         return await recent_changes(self.client, req.service, ChangeWindow(since=req.since, until=req.until))

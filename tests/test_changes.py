@@ -4,17 +4,20 @@ first, as its first suspects; a rollback names the change it undoes."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from pydantic import SecretStr
 from temporalio.client import WorkflowUpdateFailedError
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
+from temporalio.worker import Replayer
 
-from tests.support import Warroom
 from worker.gateway import create_app
-from workflows.changes import changes_workflow_id
+from workflows.changes import ChangesWorkflow, changes_workflow_id
+from workflows.incident import IncidentWorkflow
 
 CHECKLIST = {"no_irreversible_migrations": True, "no_irreversible_side_effects": True, "known_good_target": True}
 
@@ -170,15 +173,35 @@ async def test_an_unreadable_change_log_does_not_hold_up_the_incident(warroom, m
     assert any(e.kind == "suspects" and "could not be read" in e.text for e in state.timeline)
 
 
-async def test_suspects_and_a_linked_rollback_replay_on_a_worker_without_a_cache(env, tmp_path):
-    """Every task replays the whole history: the new path must be deterministic."""
-    async with Warroom(env, tmp_path, max_cached_workflows=0) as w:
-        app = create_app(w.settings, w.client)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as http:
-            change = await record(http, w, service="checkout", what="v42")
-        handle = await w.declare("Checkout errors", severity="SEV2")
-        await w.state(handle)
-        await w.send(handle, "mitigate", action="rollback", checklist=CHECKLIST, change_id=change)
-        await w.send(handle, "escalate", severity="SEV1", reason="payments down")
-        state = await w.state(handle)
-        assert [c.id for c in state.suspects] == [change] and state.mitigations[0].change_id == change
+async def test_an_incident_with_suspects_a_linked_rollback_and_a_change_during_it_replays(gateway, warroom):
+    """Its history replays on today's code: the new path is deterministic."""
+    change = await record(gateway, warroom, service="checkout", what="v42")
+    handle = await warroom.declare("Checkout errors", severity="SEV2")
+    await warroom.state(handle)
+    await record(gateway, warroom, service="checkout", what="v43")
+    await warroom.send(handle, "mitigate", action="rollback", checklist=CHECKLIST, change_id=change)
+    await warroom.send(handle, "escalate", severity="SEV1", reason="payments down")
+    state = await warroom.state(handle)
+    assert state.mitigations[0].change_id == change and len(state.suspects) == 2
+
+    replayer = Replayer(workflows=[IncidentWorkflow, ChangesWorkflow], data_converter=pydantic_data_converter)
+    for workflow_id in (handle.id, changes_workflow_id("checkout")):
+        history = await warroom.client.get_workflow_handle(workflow_id).fetch_history()
+        await replayer.replay_workflow(history)
+
+
+async def test_a_change_recorded_during_the_incident_becomes_a_suspect_that_a_rollback_can_name(gateway, warroom):
+    handle = await warroom.declare("Checkout errors", severity="SEV3")
+    await warroom.state(handle)
+    hotfix = await record(gateway, warroom, service="checkout", what="v43 hotfix")
+    await record(gateway, warroom, service="search", what="v10")
+
+    for _ in range(200):
+        state = await warroom.state(handle)
+        if state.suspects:
+            break
+        await asyncio.sleep(0.025)
+    assert [c.id for c in state.suspects] == [hotfix]
+    assert any(f"Change to checkout during the incident: `{hotfix}`" in text for text in warroom.messages(state))
+    receipt = await warroom.send(handle, "mitigate", action="rollback", checklist=CHECKLIST, change_id=hotfix)
+    assert hotfix in receipt.text

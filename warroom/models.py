@@ -435,7 +435,7 @@ class IncidentState(BaseModel):
     metrics: Metrics
     postmortem: Postmortem = Field(default_factory=Postmortem)
     channel: ChannelRef | None = None
-    suspects: list[Change] = Field(default_factory=list, description="changes to the service in the 24 h before declaration, newest first")
+    suspects: list[Change] = Field(default_factory=list, description="changes to the service in the 24 h before declaration and since, newest first")
     mitigations: list[MitigationRecord] = Field(default_factory=list)
     bridge: Bridge | None = None
     status_page: StatusPageRef | None = None

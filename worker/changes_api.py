@@ -9,7 +9,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, HTTPException, Query
 from fastapi.responses import JSONResponse
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
-from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 
 from activities.changes import recent_changes
@@ -17,7 +16,7 @@ from warroom import models as m
 from warroom.durations import parse_duration
 from warroom.settings import Settings
 from worker.http import get_client, get_settings, require_token
-from workflows.changes import RETENTION, ChangeLog, ChangesWorkflow, ChangeWindow, changes_workflow_id
+from workflows.changes import RETENTION, ChangeLog, ChangesWorkflow, ChangeWindow, log_start_options
 
 router = APIRouter(prefix="/v1/changes", tags=["changes"], dependencies=[Depends(require_token)])
 
@@ -34,11 +33,7 @@ async def record(
 ) -> JSONResponse:
     if idempotency_key:
         change = change.model_copy(update={"idempotency_key": idempotency_key})
-    start = WithStartWorkflowOperation(
-        ChangesWorkflow.run, ChangeLog(service=change.service), id=changes_workflow_id(change.service),
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING, task_queue=settings.task_queue,
-        static_summary=f"Recent changes of {change.service}"[:200],
-    )
+    start = WithStartWorkflowOperation(ChangesWorkflow.run, ChangeLog(service=change.service), **log_start_options(change.service, settings.task_queue))
     try:
         receipt = await client.execute_update_with_start_workflow(ChangesWorkflow.record, change, start_workflow_operation=start)
     except WorkflowUpdateFailedError as err:

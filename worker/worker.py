@@ -50,7 +50,7 @@ def build_activities(settings: Settings, client: Client) -> list[Callable[..., A
         TrackerActivities(tracker).create_action_item,
         PagingActivities(chat, settings.policy).page_responder,
         PolicyActivities(settings).load_incident_context,
-        ChangeActivities(client).list_recent_changes,
+        ChangeActivities(client, settings.task_queue).list_recent_changes,
         postmortems.write_postmortem_draft,
         postmortems.check_postmortem,
         ArchiveActivities(settings.data_dir).archive_incident,

@@ -8,7 +8,9 @@ retention are pruned; the log continues-as-new before its history grows large.
 
 Readers use the memo (`changes`), which the server answers without a worker: an
 incident's declaration never waits for a workflow task of the log, even when
-every worker slot is busy declaring incidents.
+every worker slot is busy declaring incidents. A declared incident watches the
+log: each change recorded later is signalled to it (`change_recorded`), so a
+deploy during the incident becomes a suspect too.
 """
 
 from __future__ import annotations
@@ -16,8 +18,11 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 
+from typing import Any
+
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from collections.abc import Iterable
@@ -31,10 +36,21 @@ RETENTION = timedelta(days=7)
 FUTURE_TOLERANCE = timedelta(minutes=5)
 MAX_HISTORY_EVENTS = 2_000
 MEMO_KEY = "changes"
+CHANGE_RECORDED = "change_recorded"  # the incident's signal
+# Incidents told of new changes; the oldest fall off (a closed one falls off when told).
+MAX_WATCHERS = 100
 
 
 def changes_workflow_id(service: str) -> str:
     return f"changes-{service}"
+
+
+def log_start_options(service: str, task_queue: str) -> dict[str, Any]:
+    """How every caller starts a service's log: the first to arrive starts it, the rest find it."""
+    return {
+        "id": changes_workflow_id(service), "task_queue": task_queue,
+        "id_conflict_policy": WorkflowIDConflictPolicy.USE_EXISTING, "static_summary": f"Recent changes of {service}"[:200],
+    }
 
 
 def change_id(service: str, req: ChangeRequest, when: datetime) -> str:
@@ -48,6 +64,8 @@ class ChangeLog(BaseModel):
 
     service: str
     changes: list[Change] = Field(default_factory=list)
+    watchers: list[str] = Field(default_factory=list, description="incidents of the service told of each new change")
+    untold: list[Change] = Field(default_factory=list, description="recorded, not yet told to the watchers")
 
 
 class ChangeWindow(BaseModel):
@@ -72,13 +90,34 @@ class ChangesWorkflow:
     def __init__(self, log: ChangeLog) -> None:
         self.service = log.service
         self.changes = {c.id: c for c in log.changes}
+        self.watchers = log.watchers
+        self.untold = log.untold
 
     @workflow.run
     async def run(self, log: ChangeLog) -> None:
-        await workflow.wait_condition(self._history_is_long)
+        while not self._history_is_long():
+            await workflow.wait_condition(lambda: bool(self.untold) or self._history_is_long())
+            await self._tell_watchers()
         await workflow.wait_condition(workflow.all_handlers_finished)
         self._prune()
-        workflow.continue_as_new(ChangeLog(service=self.service, changes=list(self.changes.values())))
+        workflow.continue_as_new(
+            ChangeLog(service=self.service, changes=list(self.changes.values()), watchers=self.watchers, untold=self.untold)
+        )
+
+    async def _tell_watchers(self) -> None:
+        while self.untold:
+            change = self.untold[0]
+            for incident in list(self.watchers):
+                try:
+                    await workflow.get_external_workflow_handle(incident).signal(CHANGE_RECORDED, change)
+                except FailureError:  # the incident has closed
+                    self.watchers.remove(incident)
+            self.untold.pop(0)
+
+    @workflow.signal
+    def watch(self, incident_id: str) -> None:
+        if incident_id not in self.watchers:
+            self.watchers = [*self.watchers, incident_id][-MAX_WATCHERS:]
 
     @workflow.update
     def record(self, req: ChangeRequest) -> ChangeReceipt:
@@ -87,8 +126,11 @@ class ChangesWorkflow:
         cid = change_id(self.service, req, when)
         if cid in self.changes:
             return ChangeReceipt(id=cid, recorded=False)
-        self.changes[cid] = Change(id=cid, service=self.service, kind=req.kind, summary=req.summary, who=req.who, when=when, link=req.link)
+        change = self.changes[cid] = Change(
+            id=cid, service=self.service, kind=req.kind, summary=req.summary, who=req.who, when=when, link=req.link
+        )
         workflow.upsert_memo({MEMO_KEY: list(self.changes.values())})
+        self.untold.append(change)
         return ChangeReceipt(id=cid, recorded=True)
 
     @record.validator

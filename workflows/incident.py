@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.policy import PolicyActivities
     from warroom import models as m
     from warroom.policy import Policy
+    from workflows.changes import CHANGE_RECORDED
     from workflows.lifecycle import BARRIER, SUSPECT_WINDOW, Effect, Lifecycle, Refused, lane_of
 
 SEVERITY = SearchAttributeKey.for_keyword("IncidentSeverity")
@@ -150,7 +151,7 @@ class IncidentWorkflow:
         try:
             return await workflow.execute_local_activity_method(
                 ChangeActivities.list_recent_changes,
-                RecentChanges(service=service, since=now - SUSPECT_WINDOW, until=now),
+                RecentChanges(service=service, since=now - SUSPECT_WINDOW, until=now, incident_id=workflow.info().workflow_id),
                 start_to_close_timeout=timedelta(seconds=5),
                 schedule_to_close_timeout=timedelta(seconds=10),
                 summary=f"List recent changes to {service}",
@@ -349,6 +350,15 @@ class IncidentWorkflow:
             return m.Receipt(incident_id=s.id, phase=s.phase, severity=s.severity, text=outcome)
 
         return handle
+
+    @workflow.signal(name=CHANGE_RECORDED)
+    async def change_recorded(self, change: m.Change) -> None:
+        """From the service's change log (the incident watches it since declaration)."""
+        await workflow.wait_condition(lambda: self.life is not None)
+        assert self.life is not None
+        if self.life.investigation_aids:
+            self.life.add_suspect(change, workflow.now())
+            self.wake = True
 
     @workflow.query
     def state(self) -> dict[str, Any]:

@@ -199,6 +199,15 @@ class Lifecycle:
         lines = "; ".join(f"{c.id} {c.describe()}" for c in changes)
         self.log(now, "warroom", "suspects", f"{len(changes)} change(s) to {s.service} in the last {window}, newest first: {lines}")
 
+    def add_suspect(self, change: Change, now: datetime) -> None:
+        """A change recorded during the incident: a suspect too, and news for the channel."""
+        s = self.state
+        if change.service != s.service or self.suspect(change.id) or s.phase is Phase.CLOSED:
+            return
+        s.suspects = sorted([change, *s.suspects], key=lambda c: c.when, reverse=True)
+        self.log(now, change.who, "change", f"change during the incident: {change.id} {change.describe()}")
+        self.post(f":mag: Change to {s.service} during the incident: `{change.id}` {change.describe()}", "Post change during the incident")
+
     def suspects_text(self) -> str:
         s = self.state
         lines = "\n".join(f"• `{c.id}` {c.describe()}" + (f" <{c.link}>" if c.link else "") for c in s.suspects)
