@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query
 from fastapi.responses import JSONResponse
@@ -33,14 +34,16 @@ async def record(
 ) -> JSONResponse:
     if idempotency_key:
         change = change.model_copy(update={"idempotency_key": idempotency_key})
-    start = WithStartWorkflowOperation(ChangesWorkflow.run, ChangeLog(service=change.service), **log_start_options(change.service, settings.task_queue))
+    start = WithStartWorkflowOperation(
+        ChangesWorkflow.run, ChangeLog(service=change.service), **log_start_options(change.service, settings.task_queue)
+    )
     try:
         receipt = await client.execute_update_with_start_workflow(ChangesWorkflow.record, change, start_workflow_operation=start)
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         raise HTTPException(422, cause.message if isinstance(cause, ApplicationError) else str(cause or err)) from None
     return JSONResponse(
-        {"id": receipt.id, "recorded": receipt.recorded, "href": f"/v1/changes?service={change.service}"},
+        {"id": receipt.id, "recorded": receipt.recorded, "href": "/v1/changes?" + urlencode({"service": change.service})},
         status_code=201 if receipt.recorded else 200,
     )
 

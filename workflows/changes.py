@@ -16,8 +16,8 @@ deploy during the incident becomes a suspect too.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-
 from typing import Any
 
 from temporalio import workflow
@@ -25,8 +25,6 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
-    from collections.abc import Iterable
-
     from pydantic import BaseModel, Field
 
     from warroom.models import Change, ChangeRequest
