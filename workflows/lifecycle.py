@@ -117,6 +117,9 @@ class Lifecycle:
         self.state = state
         self.policy = policy
         self.outbox: list[Effect] = []
+        # Decide what a firing deadline does from its schedule, not from the
+        # clock (the workflow's OWN_TIMERS patch).
+        self.fire_on_schedule = False
 
     # --- construction ----------------------------------------------------------------
 
@@ -621,11 +624,12 @@ class Lifecycle:
     def pending(self) -> list[Deadline]:
         return sorted((d for d in self.state.deadlines.values() if d.met_at is None), key=lambda d: d.next_fire)
 
-    def fire_due(self, now: datetime, slack: timedelta = timedelta(0)) -> None:
-        """Act on every deadline due by `now + slack`, so deadlines a moment apart
-        fire together instead of costing a timer each."""
+    def fire_due(self, due_by: datetime, now: datetime) -> None:
+        """Act at `now` on every deadline due by `due_by`; the workflow passes a
+        moment past the due time, so deadlines a moment apart fire together
+        instead of costing a timer each."""
         for d in self.pending():
-            if d.next_fire <= now + slack:
+            if d.next_fire <= due_by:
                 getattr(self, f"fire_{d.name}")(d, now)
 
     def fire_status_update(self, d: Deadline, now: datetime) -> None:
@@ -678,8 +682,8 @@ class Lifecycle:
         s = self.state
         owner = self.postmortem_owner()
         commander = s.roles.get(Role.COMMANDER)
-        if now < d.due:
-            text = f"postmortem {what} for {s.id} is due in {humanize(d.due - now)}"
+        if (d.next_fire < d.due) if self.fire_on_schedule else (now < d.due):  # the reminder ahead of the deadline
+            text = f"postmortem {what} for {s.id} is due in {humanize(max(d.due - now, timedelta(0)))}"
             recipients = [owner]
             d.next_fire = d.due
         else:
