@@ -299,6 +299,7 @@ class PageRecord(BaseModel):
     target: str
     user: str
     step: int = 0
+    via: str = "chat"
 
 
 class Deadline(BaseModel):

@@ -39,6 +39,7 @@ CHANNEL_ATTRIBUTE = "incident-channel-search-attribute"  # Slack commands find a
 EFFECT_LANES = "effect-lanes"  # integrations run side by side, each in order
 DEADLINE_TIMING = "exact-deadline-timing"  # deadlines fire when due: not early on a message, not in a loop
 INLINE_EFFECTS = "effects-from-main-loop"  # no separate pump task: command order cannot depend on wake-up order
+PAGERDUTY_EVENTS = "pagerduty-ack-resolve-events"  # acknowledging and resolving a page reaches PagerDuty
 
 # Every responder message: a signal and an update of the same name, one JSON object each.
 MESSAGES: dict[str, type[m.Message] | type[m.AlertBatch]] = {
@@ -100,6 +101,7 @@ class IncidentWorkflow:
         pump = None if self.inline_effects else asyncio.create_task(self._pump())
         life = self.life
         assert life is not None
+        life.pager_events = workflow.patched(PAGERDUTY_EVENTS)
         while life.state.phase is not m.Phase.CLOSED:
             self._show()
             if self._should_continue_as_new():
