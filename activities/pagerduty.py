@@ -39,7 +39,6 @@ class PagerDutyEvents:
             "severity": SEVERITY[req.severity],
             "component": req.service,
             "group": group,
-            "class": "incident",
             "custom_details": {
                 "incident_id": req.incident_id,
                 "severity": req.severity.value,

@@ -21,7 +21,7 @@ from temporalio import activity
 
 from activities.chat import ChatBackend, DirectMessage
 from activities.failures import final
-from warroom.models import Severity
+from warroom.models import PAGERDUTY, Severity
 from warroom.policy import Policy
 
 
@@ -42,7 +42,6 @@ class PageResult(BaseModel):
     via: str
 
 
-PAGERDUTY = "pagerduty"
 PAGERDUTY_ON_CALL = "PagerDuty on-call"
 
 

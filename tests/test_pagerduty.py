@@ -15,6 +15,7 @@ from tests.fakes.pagerduty import FakePagerDuty
 from tests.fakes.server import Served, json_response
 from tests.support import Warroom
 from warroom.models import Severity
+from warroom.report import on_call_load
 from worker.gateway import create_app
 
 ROUTING_KEY = "R0UT1NGKEY0000000000000000000042"
@@ -45,7 +46,7 @@ async def test_a_page_is_one_pagerduty_incident_keyed_by_the_incident_id(fake):
     sent = fake.events[0]
     assert sent["payload"] | {"custom_details": None} == {
         "summary": "SEV1 inc-1: Checkout down", "source": "warroom/checkout", "severity": "critical",
-        "component": "checkout", "group": "payments", "class": "incident", "timestamp": "2026-12-02T10:00:00+00:00",
+        "component": "checkout", "group": "payments", "timestamp": "2026-12-02T10:00:00+00:00",
         "custom_details": None,
     }
     assert sent["payload"]["custom_details"]["acknowledge"] == "warroom ack inc-1"
@@ -163,6 +164,8 @@ async def test_warroom_escalates_through_chat_and_its_acknowledgement_reaches_pa
     assert [e.text for e in state.timeline if e.kind == "paged"] == [
         "paged PagerDuty on-call (primary) via pagerduty", "paged secondary (secondary) via chat"]
     assert [p.via for p in state.pages] == ["pagerduty", "chat"]
+    load = on_call_load([state])
+    assert load["secondary"].pages == 1 and "PagerDuty on-call" not in load, "whom PagerDuty woke is its to report"
     await warroom.send(handle, "acknowledge", by="erin")
     await warroom.state(handle)
     [incident] = fake.incidents

@@ -292,6 +292,9 @@ class ActionItem(BaseModel):
     tracker_url: str | None = None
 
 
+PAGERDUTY = "pagerduty"  # the source name, and how a page went that PagerDuty took over
+
+
 class PageRecord(BaseModel):
     """Who a page reached and when: the on-call load report counts these."""
 
@@ -300,6 +303,11 @@ class PageRecord(BaseModel):
     user: str
     step: int = 0
     via: str = "chat"
+
+    @property
+    def reached_person(self) -> bool:
+        """False for a page handed to PagerDuty: whom it woke is PagerDuty's to report."""
+        return self.via != PAGERDUTY
 
 
 class Deadline(BaseModel):

@@ -18,13 +18,14 @@ from pydantic import BaseModel
 
 from activities.archive import ArchiveActivities, ArchiveRequest
 from activities.chat import ChannelArchive, ChannelPost, ChannelTopic, ChatActivities, DirectMessage, OpenChannel
-from activities.paging import PAGERDUTY, PageRequest, PageResult, PageUpdate, PagingActivities
+from activities.paging import PageRequest, PageResult, PageUpdate, PagingActivities
 from activities.postmortem import CheckRequest, DraftRequest, PostmortemActivities
 from activities.routing import RoutingActivities
 from activities.statuspage import StatusPageActivities, StatusPost, public_wording
 from activities.tracker import TrackerActivities, TrackerItem
 from warroom.durations import humanize
 from warroom.models import (
+    PAGERDUTY,
     OnwardAlerts,
     OnwardRouting,
     Acknowledge,
@@ -603,7 +604,7 @@ class Lifecycle:
     def update_pager(self, action: Literal["acknowledge", "resolve"]) -> None:
         """Tell PagerDuty, if a page went through it, so it stops escalating as warroom does."""
         s = self.state
-        if not self.pager_events or all(p.via != PAGERDUTY for p in s.pages):
+        if not self.pager_events or all(p.reached_person for p in s.pages):
             return
         self.effect(
             PagingActivities.update_page,
