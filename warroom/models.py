@@ -292,7 +292,7 @@ class ActionItem(BaseModel):
     tracker_url: str | None = None
 
 
-PAGERDUTY = "pagerduty"  # the source name, and how a page went that PagerDuty took over
+PAGERDUTY = "pagerduty"  # the alert source, and the `via` of a page handed to PagerDuty
 
 
 class PageRecord(BaseModel):
