@@ -43,6 +43,7 @@ INLINE_EFFECTS = "effects-from-main-loop"  # no separate pump task: command orde
 # one. (A worker answering a query can run a task's events at the previous task's
 # time, so a decision taken from `workflow.now()` is not the one replay takes.)
 OWN_TIMERS = "deadlines-fire-on-their-own-timer"
+PAGERDUTY_EVENTS = "pagerduty-ack-resolve-events"  # acknowledging and resolving a page reaches PagerDuty
 
 # Every responder message: a signal and an update of the same name, one JSON object each.
 MESSAGES: dict[str, type[m.Message] | type[m.AlertBatch]] = {
@@ -106,6 +107,7 @@ class IncidentWorkflow:
         self.inline_effects = workflow.patched(INLINE_EFFECTS)
         self.own_timers = life.fire_on_schedule = workflow.patched(OWN_TIMERS)
         pump = None if self.inline_effects else asyncio.create_task(self._pump())
+        life.pager_events = workflow.patched(PAGERDUTY_EVENTS)
         while life.state.phase is not m.Phase.CLOSED:
             self._show()
             if self._should_continue_as_new():
