@@ -3,17 +3,25 @@
 Pages go out as chat direct messages through the configured chat backend. The
 target is resolved for the moment the page was due (not when a retry happens to
 run), so a rotation handoff mid-incident pages whoever was on call then.
+
+With PagerDuty configured, the first page is a PagerDuty trigger instead, and
+PagerDuty's own escalation policy wakes people from there; warroom's later
+steps still reach its own on-call through chat, a second line until someone
+acknowledges (in PagerDuty or in warroom). Acknowledging and resolving the
+incident in warroom is passed on to PagerDuty (`update_page`).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
 from temporalio import activity
 
 from activities.chat import ChatBackend, DirectMessage
-from warroom.models import Severity
+from activities.failures import final
+from warroom.models import PAGERDUTY, Severity
 from warroom.policy import Policy
 
 
@@ -34,13 +42,35 @@ class PageResult(BaseModel):
     via: str
 
 
+PAGERDUTY_ON_CALL = "PagerDuty on-call"
+
+
+class PageUpdate(BaseModel):
+    """What became of a page that went through PagerDuty."""
+
+    incident_id: str
+    action: Literal["acknowledge", "resolve"]
+
+
+class Pager(Protocol):
+    """An external pager whose incidents are keyed by the warroom incident id."""
+
+    async def trigger(self, req: PageRequest, group: str | None = None) -> str: ...
+
+    async def send(self, action: Literal["acknowledge", "resolve"], incident_id: str) -> str: ...
+
+
 class PagingActivities:
-    def __init__(self, chat: ChatBackend, policy: Policy):
+    def __init__(self, chat: ChatBackend, policy: Policy, pager: Pager | None = None):
         self.chat = chat
         self.policy = policy
+        self.pager = pager
 
     @activity.defn
     async def page_responder(self, req: PageRequest) -> PageResult:
+        if self.pager is not None and req.step == 0:
+            await self.pager.trigger(req, self.policy.service(req.service).team)
+            return PageResult(user=PAGERDUTY_ON_CALL, via=PAGERDUTY)
         user = self.policy.resolve_target(req.service, req.target, req.at or datetime.now(UTC))
         link = f" {req.incident_url}" if req.incident_url else ""
         text = (
@@ -51,3 +81,10 @@ class PagingActivities:
             DirectMessage(incident_id=req.incident_id, user=user, text=text, idempotency_key=req.idempotency_key)
         )
         return PageResult(user=user, via="chat")
+
+    @activity.defn
+    async def update_page(self, req: PageUpdate) -> None:
+        """Acknowledge or resolve the PagerDuty incident, so PagerDuty stops escalating too."""
+        if self.pager is None:
+            raise final("PagerDuty", f"cannot {req.action} the page: this worker has no WARROOM_PAGERDUTY_ROUTING_KEY")
+        await self.pager.send(req.action, req.incident_id)

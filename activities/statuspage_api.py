@@ -16,7 +16,8 @@ from typing import Any
 
 import httpx
 
-from activities.failures import final, from_status, redact, retryable
+from activities.failures import final
+from activities.rest import request_json
 from activities.statuspage import COMPONENT_STATUS, StatusPost
 from warroom.models import PublicStatus, StatusPageRef
 
@@ -87,20 +88,4 @@ class StatusPageAPI:
     # --- transport --------------------------------------------------------------------
 
     async def _request(self, http: httpx.AsyncClient, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        try:
-            response = await http.request(method, path, json=body)
-        except httpx.TransportError as err:
-            raise retryable(SERVICE, f"{method} {path}: {type(err).__name__}") from None
-        if response.is_success:
-            return response.json()
-        raise from_status(
-            SERVICE, response.status_code, f"{method} {path}: {self._detail(response)}", response.headers.get("Retry-After")
-        )
-
-    def _detail(self, response: httpx.Response) -> str:
-        try:
-            data = response.json()
-            text = (data.get("error") or data.get("message") or str(data)) if isinstance(data, dict) else str(data)
-        except ValueError:
-            text = response.text[:200]
-        return redact(str(text), [self.api_key])
+        return await request_json(http, SERVICE, method, path, body, secrets=[self.api_key])

@@ -3,6 +3,7 @@ session for tests that need one; a fresh worker and data directory per test."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 from pathlib import Path
@@ -27,7 +28,7 @@ async def env():
     )
     await ensure_search_attributes(environment.client)
     yield environment
-    await environment.shutdown()
+    await shut_down(environment)
 
 
 @pytest.fixture(scope="session")
@@ -40,7 +41,16 @@ async def dev_env():
     )
     await ensure_search_attributes(environment.client)
     yield environment
-    await environment.shutdown()
+    await shut_down(environment)
+
+
+async def shut_down(environment: WorkflowEnvironment) -> None:
+    """Stop a server, but never hang the run on it: once, at the end of a passing
+    run, the dev server's shutdown never returned. The process exits right after."""
+    try:
+        await asyncio.wait_for(environment.shutdown(), timeout=30)
+    except TimeoutError:
+        print(f"warning: {type(environment).__name__} did not shut down within 30 s", file=sys.stderr)
 
 
 @pytest.fixture

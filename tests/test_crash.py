@@ -37,9 +37,6 @@ from worker.worker import WORKFLOW_RUNNER, WORKFLOWS
 # CRASH_KILLS=80 make test runs a longer set.
 SEEDS = range(int(os.environ.get("CRASH_SEEDS", "20")))
 KILLS = int(os.environ.get("CRASH_KILLS", "20"))  # then the worker is left alone to finish
-# CRASH_REPLAY=1 also replays every run afterwards. Off by default until the open
-# nondeterminism after a timed-out workflow task is fixed (tests/fixtures/nondeterminism/).
-REPLAY = os.environ.get("CRASH_REPLAY") == "1"
 WARROOM = str(Path(sys.executable).parent / "warroom")
 
 
@@ -210,15 +207,13 @@ async def test_incidents_survive_worker_kills_and_a_server_restart(tmp_path, fak
                     pass
                 await asyncio.sleep(0.1)
             assert (await http.get("/healthz")).status_code == 200 and (await http.get("/status")).status_code == 200
-        replay = await replay_failures(client, settings.task_queue) if REPLAY else None
+        replayed, unreplayable = await replay_failures(client, settings.task_queue)
     finally:
         await procs.stop()
         await server.__aexit__(None, None, None)
 
     assert phases == ["closed"] * len(SEEDS)
-    if replay:
-        replayed, unreplayable = replay
-        assert replayed >= len(SEEDS) and not unreplayable, f"histories the workflow code no longer replays: {unreplayable}"
+    assert replayed >= len(SEEDS) and not unreplayable, f"histories the workflow code no longer replays: {unreplayable}"
     assert restarted and procs.kills >= KILLS
 
     channels = [c for c in slack.channels.values() if c.get("is_channel")]

@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import hmac
 import time
+from datetime import date, timedelta
 from urllib.parse import urlencode
 
 import httpx
@@ -63,7 +64,7 @@ async def test_signed_commands_drive_the_incident(warroom):
         await slash(http, f'{short} assign comms_lead @dave')
         await slash(http, f'{short} update identified "bad config in eu-west-1"')
         await slash(http, f"{short} mitigate rollback reverting v42 change={change} checked")
-        await slash(http, f"{short} action-item carol 2099-12-01 Add a canary for config pushes")
+        await slash(http, f"{short} action-item carol {date.today() + timedelta(days=30)} Add a canary for config pushes")
         await slash(http, f"{short} resolve rolled back")
         again = await slash(http, f"{short} resolve twice")
         assert again.json()["response_type"] == "ephemeral" and "already resolved" in again.json()["text"]

@@ -334,6 +334,9 @@ class ActionItem(BaseModel):
     tracker_url: str | None = None
 
 
+PAGERDUTY = "pagerduty"  # the alert source, and the `via` of a page handed to PagerDuty
+
+
 class PageRecord(BaseModel):
     """Who a page reached and when: the on-call load report counts these."""
 
@@ -341,6 +344,12 @@ class PageRecord(BaseModel):
     target: str
     user: str
     step: int = 0
+    via: str = "chat"
+
+    @property
+    def reached_person(self) -> bool:
+        """False for a page handed to PagerDuty: whom it woke is PagerDuty's to report."""
+        return self.via != PAGERDUTY
 
 
 class Deadline(BaseModel):

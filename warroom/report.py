@@ -130,7 +130,7 @@ def people(s: IncidentState) -> dict[str, datetime]:
     for e in s.timeline:
         if e.actor not in machines:
             joined.setdefault(e.actor, e.at)
-    for p in s.pages:
+    for p in [p for p in s.pages if p.reached_person]:
         joined[p.user] = min(joined.get(p.user, p.at), p.at)
     for user in s.roles.values():
         joined.setdefault(user, s.metrics.declared_at)
@@ -140,7 +140,7 @@ def people(s: IncidentState) -> dict[str, datetime]:
 def on_call_load(incidents: list[IncidentState], night: tuple[int, int] = NIGHT) -> dict[str, PersonLoad]:
     load: dict[str, PersonLoad] = defaultdict(PersonLoad)
     for s in incidents:
-        for p in s.pages:
+        for p in [p for p in s.pages if p.reached_person]:
             load[p.user].pages += 1
             load[p.user].night_pages += is_night(p.at, night)
         end = s.metrics.resolved_at or s.metrics.closed_at

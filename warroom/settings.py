@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     statuspage_page_id: str | None = None
     statuspage_api_url: str = "https://api.statuspage.io/v1/"
 
+    pagerduty_routing_key: SecretStr | None = None
+    pagerduty_events_url: str = "https://events.pagerduty.com/v2/enqueue"
+
     monitoring_window: timedelta = timedelta(minutes=30)
     postmortem_draft_due: timedelta = timedelta(hours=24)
     postmortem_review_due: timedelta = timedelta(days=5)

@@ -15,7 +15,8 @@ from activities.changes import ChangeActivities
 from activities.chat import ChatActivities, ChatBackend, LocalChat
 from activities.followup import FollowUpActivities
 from activities.jira_tracker import JiraTracker
-from activities.paging import PagingActivities
+from activities.pagerduty import PagerDutyEvents
+from activities.paging import Pager, PagingActivities
 from activities.policy import PolicyActivities
 from activities.postmortem import PostmortemActivities
 from activities.routing import RoutingActivities
@@ -37,6 +38,7 @@ def build_activities(settings: Settings, client: Client) -> list[Callable[..., A
     status = status_backend(settings)
     tracker = tracker_backend(settings)
     chat_acts = ChatActivities(chat)
+    paging = PagingActivities(chat, settings.policy, pager(settings))
     postmortems = PostmortemActivities(settings.data_dir)
     followup = FollowUpActivities(client, settings, chat, tracker)
     return [
@@ -48,7 +50,8 @@ def build_activities(settings: Settings, client: Client) -> list[Callable[..., A
         chat_acts.bookmark_channel,
         StatusPageActivities(status).publish_status,
         TrackerActivities(tracker).create_action_item,
-        PagingActivities(chat, settings.policy).page_responder,
+        paging.page_responder,
+        paging.update_page,
         PolicyActivities(settings).load_incident_context,
         ChangeActivities(client, settings.task_queue).list_recent_changes,
         postmortems.write_postmortem_draft,
@@ -76,6 +79,13 @@ def status_backend(settings: Settings) -> StatusPageBackend:
             settings.statuspage_api_key.get_secret_value(), settings.statuspage_page_id, settings.statuspage_api_url
         )
     return LocalStatusPage(settings.data_dir, settings.gateway_url)
+
+
+def pager(settings: Settings) -> Pager | None:
+    """PagerDuty with a routing key; without one, pages are chat direct messages."""
+    if settings.pagerduty_routing_key:
+        return PagerDutyEvents(settings.pagerduty_routing_key.get_secret_value(), settings.pagerduty_events_url)
+    return None
 
 
 def tracker_backend(settings: Settings) -> TrackerBackend:

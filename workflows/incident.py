@@ -10,7 +10,7 @@ deadline. Deadlines are durable timers: the main loop sleeps until the nearest.
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -41,6 +41,11 @@ CHANNEL_ATTRIBUTE = "incident-channel-search-attribute"  # Slack commands find a
 EFFECT_LANES = "effect-lanes"  # integrations run side by side, each in order
 DEADLINE_TIMING = "exact-deadline-timing"  # deadlines fire when due: not early on a message, not in a loop
 INLINE_EFFECTS = "effects-from-main-loop"  # no separate pump task: command order cannot depend on wake-up order
+# A deadline fires only when its own timer does; the clock never decides which
+# one. (A worker answering a query can run a task's events at the previous task's
+# time, so a decision taken from `workflow.now()` is not the one replay takes.)
+OWN_TIMERS = "deadlines-fire-on-their-own-timer"
+PAGERDUTY_EVENTS = "pagerduty-ack-resolve-events"  # acknowledging and resolving a page reaches PagerDuty
 INVESTIGATION_AIDS = "recent-changes-and-bridge"  # suspects at declaration, rollbacks name a change, war-room bridge
 
 # Every responder message: a signal and an update of the same name, one JSON object each.
@@ -79,6 +84,7 @@ class IncidentWorkflow:
         self.busy: set[str] = set()  # lanes with an effect in flight
         self.lanes = False
         self.exact_deadlines = False
+        self.own_timers = False
         self.inline_effects = False
         self.messages_this_run = 0
         self.visible: dict[str, Any] = {}
@@ -97,14 +103,15 @@ class IncidentWorkflow:
     async def run(self, inp: m.IncidentInput) -> dict[str, Any]:
         if self.life is None:
             await self._declare(inp)
-        assert self.life is not None
-        self.life.investigation_aids = workflow.patched(INVESTIGATION_AIDS)
+        life = self.life
+        assert life is not None
+        life.investigation_aids = workflow.patched(INVESTIGATION_AIDS)
         self.lanes = workflow.patched(EFFECT_LANES)
         self.exact_deadlines = workflow.patched(DEADLINE_TIMING)
         self.inline_effects = workflow.patched(INLINE_EFFECTS)
+        self.own_timers = life.fire_on_schedule = workflow.patched(OWN_TIMERS)
         pump = None if self.inline_effects else asyncio.create_task(self._pump())
-        life = self.life
-        assert life is not None
+        life.pager_events = workflow.patched(PAGERDUTY_EVENTS)
         while life.state.phase is not m.Phase.CLOSED:
             self._show()
             if self._should_continue_as_new():
@@ -114,10 +121,16 @@ class IncidentWorkflow:
                     m.IncidentInput(title=state.title, service=state.service, resume=state, policy=life.policy.model_dump(mode="json"))
                 )
             self._start_effects()
-            timer_woke = await self._sleep_until_next_deadline()
-            # Deadlines a moment apart fire together when a timer wakes the loop;
-            # a message wake fires only what is due.
-            life.fire_due(workflow.now(), TIMER_GRANULARITY if timer_woke or not self.exact_deadlines else timedelta(0))
+            fired = await self._sleep_until_next_deadline()
+            now = workflow.now()
+            if self.own_timers:
+                # Deadlines a moment after the one whose timer fired fire with it.
+                if fired:
+                    life.fire_due(fired + TIMER_GRANULARITY, now)
+            elif fired or not self.exact_deadlines:
+                life.fire_due(now + TIMER_GRANULARITY, now)
+            else:  # a message wake fires only what is due
+                life.fire_due(now, now)
         self._show()
         if self.timer:
             self.timer.cancel()
@@ -159,10 +172,12 @@ class IncidentWorkflow:
         except FailureError:  # a local activity's failure can arrive unwrapped, without ActivityError
             return None
 
-    async def _sleep_until_next_deadline(self) -> bool:
-        """Wait for a message, an effect, or the nearest deadline; True when a
-        deadline is due. The deadline's timer lives until that deadline changes:
-        waking for a message does not cost a cancelled and a new timer."""
+    async def _sleep_until_next_deadline(self) -> datetime | None:
+        """Wait for a message, an effect, or the nearest deadline; the time that
+        deadline was due at when it is. The deadline's timer lives until that
+        deadline changes: waking for a message does not cost a cancelled and a
+        new timer. With OWN_TIMERS even an overdue deadline waits for a timer,
+        so that no decision here depends on the clock."""
         assert self.life is not None
         self.wake = False
         pending = self.life.pending()
@@ -174,17 +189,17 @@ class IncidentWorkflow:
             self.timer, self.timer_key = None, key
             if nearest:
                 delay = nearest.next_fire - workflow.now()
-                if delay <= timedelta(0) or (delay <= TIMER_GRANULARITY and not self.exact_deadlines):
-                    return True
+                if not self.own_timers and (delay <= timedelta(0) or (delay <= TIMER_GRANULARITY and not self.exact_deadlines)):
+                    return nearest.next_fire
                 # Never shorter than the granularity: a deadline rescheduled for
                 # "in a moment" must not fire again at once, in a loop.
                 self.timer = asyncio.create_task(workflow.sleep(max(delay, TIMER_GRANULARITY), summary=nearest.summary))
-        timer = self.timer
+        timer, key = self.timer, self.timer_key
         await workflow.wait_condition(lambda: self.wake or (timer is not None and timer.done()))
-        if timer is not None and timer.done():
+        if timer is not None and timer.done() and key is not None:
             self.timer_key = None
-            return True
-        return False
+            return key[1]
+        return None
 
     def _should_continue_as_new(self) -> bool:
         info = workflow.info()

@@ -12,19 +12,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
 from activities.archive import ArchiveActivities, ArchiveRequest
 from activities.chat import ChannelArchive, ChannelBookmark, ChannelPost, ChannelTopic, ChatActivities, DirectMessage, OpenChannel
-from activities.paging import PageRequest, PageResult, PagingActivities
+from activities.paging import PageRequest, PageResult, PageUpdate, PagingActivities
 from activities.postmortem import CheckRequest, DraftRequest, PostmortemActivities
 from activities.routing import RoutingActivities
 from activities.statuspage import StatusPageActivities, StatusPost, public_wording
 from activities.tracker import TrackerActivities, TrackerItem
 from warroom.durations import humanize
 from warroom.models import (
+    PAGERDUTY,
     OnwardAlerts,
     OnwardRouting,
     Acknowledge,
@@ -125,6 +126,11 @@ class Lifecycle:
         self.state = state
         self.policy = policy
         self.outbox: list[Effect] = []
+        # Decide what a firing deadline does from its schedule, not from the
+        # clock (the workflow's OWN_TIMERS patch).
+        self.fire_on_schedule = False
+        # Acknowledge and resolve go on to PagerDuty (off while replaying incidents from before).
+        self.pager_events = False
         # Suspects, rollbacks naming a change and the bridge: off for incidents
         # started before them (see INVESTIGATION_AIDS in workflows/incident.py).
         self.investigation_aids = False
@@ -313,6 +319,8 @@ class Lifecycle:
         if first:
             s.metrics.acknowledged_at = now
         self.stop_paging()
+        if first and msg.by != PAGERDUTY:
+            self.update_pager("acknowledge")
         text = f"{msg.by} acknowledged" if first else f"{msg.by} acknowledged too"
         if Role.COMMANDER not in s.roles:
             s.roles[Role.COMMANDER] = msg.by
@@ -393,6 +401,7 @@ class Lifecycle:
         self.log(now, msg.by, "resolve", f"resolved: {msg.summary}; monitoring for {humanize(window)}")
         self.post(self.update_text("Monitoring", msg.summary, now), "Post resolution update")
         self.publish(PublicStatus.MONITORING, now)
+        self.update_pager("resolve")
         self.apply_postmortem_duty(now)
         self.refresh_topic()
         return f"resolved; monitoring window of {humanize(window)} started"
@@ -658,8 +667,25 @@ class Lifecycle:
             s.deadlines.pop("page", None)
 
     def _paged(self, now: datetime, target: str, step: int, result: PageResult) -> None:
-        self.state.pages.append(PageRecord(at=now, target=target, user=result.user, step=step))
+        s = self.state
+        s.pages.append(PageRecord(at=now, target=target, user=result.user, step=step, via=result.via))
         self.log(now, "warroom", "paged", f"paged {result.user} ({target}) via {result.via}")
+        if result.via == PAGERDUTY:  # catch PagerDuty up on what happened while the page was on its way
+            if s.metrics.acknowledged_at is not None:
+                self.update_pager("acknowledge")
+            if s.phase not in ACTIVE:
+                self.update_pager("resolve")
+
+    def update_pager(self, action: Literal["acknowledge", "resolve"]) -> None:
+        """Tell PagerDuty, if a page went through it, so it stops escalating as warroom does."""
+        s = self.state
+        if not self.pager_events or all(p.reached_person for p in s.pages):
+            return
+        self.effect(
+            PagingActivities.update_page,
+            lambda key: PageUpdate(incident_id=s.id, action=action),
+            f"{action.title()} the PagerDuty incident",
+        )
 
     def stop_paging(self) -> None:
         self.state.deadlines.pop("page", None)
@@ -693,11 +719,12 @@ class Lifecycle:
     def pending(self) -> list[Deadline]:
         return sorted((d for d in self.state.deadlines.values() if d.met_at is None), key=lambda d: d.next_fire)
 
-    def fire_due(self, now: datetime, slack: timedelta = timedelta(0)) -> None:
-        """Act on every deadline due by `now + slack`, so deadlines a moment apart
-        fire together instead of costing a timer each."""
+    def fire_due(self, due_by: datetime, now: datetime) -> None:
+        """Act at `now` on every deadline due by `due_by`; the workflow passes a
+        moment past the due time, so deadlines a moment apart fire together
+        instead of costing a timer each."""
         for d in self.pending():
-            if d.next_fire <= now + slack:
+            if d.next_fire <= due_by:
                 getattr(self, f"fire_{d.name}")(d, now)
 
     def fire_status_update(self, d: Deadline, now: datetime) -> None:
@@ -750,8 +777,8 @@ class Lifecycle:
         s = self.state
         owner = self.postmortem_owner()
         commander = s.roles.get(Role.COMMANDER)
-        if now < d.due:
-            text = f"postmortem {what} for {s.id} is due in {humanize(d.due - now)}"
+        if (d.next_fire < d.due) if self.fire_on_schedule else (now < d.due):  # the reminder ahead of the deadline
+            text = f"postmortem {what} for {s.id} is due in {humanize(max(d.due - now, timedelta(0)))}"
             recipients = [owner]
             d.next_fire = d.due
         else:
