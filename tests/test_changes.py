@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from pydantic import SecretStr
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
@@ -205,3 +206,20 @@ async def test_a_change_recorded_during_the_incident_becomes_a_suspect_that_a_ro
     assert any(f"Change to checkout during the incident: `{hotfix}`" in text for text in warroom.messages(state))
     receipt = await warroom.send(handle, "mitigate", action="rollback", checklist=CHECKLIST, change_id=hotfix)
     assert hotfix in receipt.text
+
+
+async def test_a_closed_incident_stops_being_told_and_the_log_carries_on(gateway, warroom):
+    handle = await warroom.declare("Checkout errors", severity="SEV4")
+    await warroom.state(handle)
+    await handle.terminate("closed elsewhere")
+    await record(gateway, warroom, service="checkout", what="v43")
+    await record(gateway, warroom, service="checkout", what="v44")
+
+    log = warroom.client.get_workflow_handle(changes_workflow_id("checkout"))
+    for _ in range(200):
+        kinds = [e.event_type async for e in log.fetch_history_events()]
+        if EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED in kinds:
+            break
+        await asyncio.sleep(0.025)
+    assert kinds.count(EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED) == 1, "told once, then dropped"
+    assert EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED not in kinds

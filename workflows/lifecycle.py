@@ -600,7 +600,7 @@ class Lifecycle:
         return self.policy.for_severity(self.state.severity)
 
     def apply_policy(self, now: datetime) -> None:
-        """(Re)apply the severity's demands: cadence, paging, role reminders, postmortem duty."""
+        """(Re)apply the severity's demands: bridge, cadence, paging, role reminders, postmortem duty."""
         s = self.state
         if s.phase in ACTIVE:
             if self.rules.bridge and self.investigation_aids:
