@@ -1,4 +1,4 @@
-"""Read a service's recent changes for a starting incident: its first suspects.
+"""Read a service's recent changes for a new incident: its first suspects.
 
 The change log is a Temporal workflow (`workflows.changes`); reading its memo
 is a call to Temporal, which the incident may only make through an activity."""

@@ -114,7 +114,7 @@ async def test_an_incident_lists_its_services_last_day_of_changes_newest_first(g
     post = next(text for text in warroom.messages(state) if "First suspects" in text)
     assert post.index(hour1) < post.index(hour3) and "https://ci/41" in post
     entry = next(e for e in state.timeline if e.kind == "suspects")
-    assert "2 change(s) to checkout in the last 24 h" in entry.text and hour1 in entry.text
+    assert "2 change(s) to checkout in the 24 h before declaration" in entry.text and hour1 in entry.text
 
 
 async def test_an_incident_without_recorded_changes_says_so(warroom):
@@ -171,7 +171,8 @@ async def test_an_unreadable_change_log_does_not_hold_up_the_incident(warroom, m
     handle = await warroom.declare("Checkout errors", severity="SEV3")
     state = await warroom.state(handle)
     assert state.channel is not None and state.suspects == []
-    assert any(e.kind == "suspects" and "could not be read" in e.text for e in state.timeline)
+    assert any(e.kind == "integration_error" and "List recent changes to checkout failed" in e.text for e in state.timeline)
+    assert any("List recent changes to checkout failed: change log unavailable" in text for text in warroom.messages(state))
 
 
 async def test_an_incident_with_suspects_a_linked_rollback_and_a_change_during_it_replays(gateway, warroom):

@@ -15,17 +15,16 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
-from temporalio.exceptions import ActivityError, ApplicationError, FailureError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
-    from activities.changes import ChangeActivities, RecentChanges
     from activities.policy import PolicyActivities
     from warroom import models as m
     from warroom.policy import Policy
     from workflows.changes import CHANGE_RECORDED
-    from workflows.lifecycle import BARRIER, SUSPECT_WINDOW, Effect, Lifecycle, Refused, lane_of
+    from workflows.lifecycle import BARRIER, Effect, Lifecycle, Refused, lane_of
 
 SEVERITY = SearchAttributeKey.for_keyword("IncidentSeverity")
 PHASE = SearchAttributeKey.for_keyword("IncidentPhase")
@@ -147,30 +146,10 @@ class IncidentWorkflow:
             summary="Load severity policy",
         )
         policy = Policy.model_validate(context.policy)
-        aids = workflow.patched(INVESTIGATION_AIDS)
-        suspects = await self._recent_changes(inp.service) if aids else None
-        life = Lifecycle.declare(workflow.info().workflow_id, inp, policy, context.links, workflow.now())
-        life.investigation_aids = aids
-        if aids:
-            life.list_suspects(suspects, workflow.now())
+        self.life = Lifecycle.declare(workflow.info().workflow_id, inp, policy, context.links, workflow.now())
+        self.life.investigation_aids = workflow.patched(INVESTIGATION_AIDS)
         workflow.upsert_memo({"title": inp.title})
-        life.mobilize(workflow.now())
-        self.life = life
-
-    async def _recent_changes(self, service: str) -> list[m.Change] | None:
-        """The service's changes in the window before now, newest first; None if
-        the change log cannot be read (the incident goes on without suspects)."""
-        now = workflow.now()
-        try:
-            return await workflow.execute_local_activity_method(
-                ChangeActivities.list_recent_changes,
-                RecentChanges(service=service, since=now - SUSPECT_WINDOW, until=now, incident_id=workflow.info().workflow_id),
-                start_to_close_timeout=timedelta(seconds=5),
-                schedule_to_close_timeout=timedelta(seconds=10),
-                summary=f"List recent changes to {service}",
-            )
-        except FailureError:  # a local activity's failure can arrive unwrapped, without ActivityError
-            return None
+        self.life.mobilize(workflow.now())
 
     async def _sleep_until_next_deadline(self) -> datetime | None:
         """Wait for a message, an effect, or the nearest deadline; the time that

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from activities.archive import ArchiveActivities, ArchiveRequest
+from activities.changes import ChangeActivities, RecentChanges
 from activities.chat import ChannelArchive, ChannelBookmark, ChannelPost, ChannelTopic, ChatActivities, DirectMessage, OpenChannel
 from activities.paging import PageRequest, PageResult, PageUpdate, PagingActivities
 from activities.postmortem import CheckRequest, DraftRequest, PostmortemActivities
@@ -87,6 +88,7 @@ BARRIER = "barrier"
 LANES = {
     ChatActivities: "chat", PostmortemActivities: "chat", StatusPageActivities: "status",
     PagingActivities: "paging", TrackerActivities: "tracker", RoutingActivities: "routing", ArchiveActivities: BARRIER,
+    ChangeActivities: "changes",
 }
 
 
@@ -186,24 +188,30 @@ class Lifecycle:
             then=self._channel_opened,
         )
         self.post(self.update_text("Investigating", s.impact.description or s.title, now), "Post initial update")
-        if s.suspects:
-            self.post(self.suspects_text(), "Post recent changes (first suspects)")
+        if self.investigation_aids:
+            declared = s.metrics.declared_at
+            self.effect(
+                ChangeActivities.list_recent_changes,
+                lambda key: RecentChanges(service=s.service, since=declared - SUSPECT_WINDOW, until=declared, incident_id=s.id),
+                f"List recent changes to {s.service}",
+                then=lambda changes: self.list_suspects(changes, now),
+            )
         self.publish(PublicStatus.INVESTIGATING, now)
         self.apply_policy(now)
 
-    def list_suspects(self, changes: list[Change] | None, now: datetime) -> None:
-        """The service's recent changes, newest first; None when they could not be read."""
+    def list_suspects(self, changes: list[Change], now: datetime) -> None:
+        """The service's changes before declaration: the first suspects, in the
+        timeline and the channel (next to any the change log told of meanwhile)."""
         s = self.state
         window = f"{SUSPECT_HOURS} h"
-        if changes is None:
-            self.log(now, "warroom", "suspects", f"recent changes to {s.service} could not be read: check deploys by hand")
-            return
-        s.suspects = changes
         if not changes:
-            self.log(now, "warroom", "suspects", f"no change to {s.service} recorded in the last {window}")
+            self.log(now, "warroom", "suspects", f"no change to {s.service} recorded in the {window} before declaration")
             return
+        known = {c.id: c for c in s.suspects}
+        s.suspects = sorted({**known, **{c.id: c for c in changes}}.values(), key=lambda c: c.when, reverse=True)
         lines = "; ".join(f"{c.id} {c.describe()}" for c in changes)
-        self.log(now, "warroom", "suspects", f"{len(changes)} change(s) to {s.service} in the last {window}, newest first: {lines}")
+        self.log(now, "warroom", "suspects", f"{len(changes)} change(s) to {s.service} in the {window} before declaration, newest first: {lines}")
+        self.post(self.suspects_text(changes), "Post recent changes (first suspects)")
 
     def add_suspect(self, change: Change, now: datetime) -> None:
         """A change recorded during the incident: a suspect too, and news for the channel."""
@@ -214,9 +222,9 @@ class Lifecycle:
         self.log(now, change.who, "change", f"change during the incident: {change.id} {change.describe()}")
         self.post(f":mag: Change to {s.service} during the incident: `{change.id}` {change.describe()}", "Post change during the incident")
 
-    def suspects_text(self) -> str:
+    def suspects_text(self, changes: list[Change]) -> str:
         s = self.state
-        lines = "\n".join(f"• `{c.id}` {c.describe()}" + (f" <{c.link}>" if c.link else "") for c in s.suspects)
+        lines = "\n".join(f"• `{c.id}` {c.describe()}" + (f" <{c.link}>" if c.link else "") for c in changes)
         return (
             f":mag: *First suspects*: changes to {s.service} in the {SUSPECT_HOURS} h before declaration, newest first\n"
             f"{lines}\nUndo one with `warroom mitigate {s.id} rollback --change <id> ...`"
