@@ -44,6 +44,7 @@ INLINE_EFFECTS = "effects-from-main-loop"  # no separate pump task: command orde
 # time, so a decision taken from `workflow.now()` is not the one replay takes.)
 OWN_TIMERS = "deadlines-fire-on-their-own-timer"
 PAGERDUTY_EVENTS = "pagerduty-ack-resolve-events"  # acknowledging and resolving a page reaches PagerDuty
+GOLDEN_SIGNALS = "golden-signals-verify-gate"  # signal snapshots; verify closes only on healthy signals
 
 # Every responder message: a signal and an update of the same name, one JSON object each.
 MESSAGES: dict[str, type[m.Message] | type[m.AlertBatch]] = {
@@ -108,6 +109,7 @@ class IncidentWorkflow:
         self.own_timers = life.fire_on_schedule = workflow.patched(OWN_TIMERS)
         pump = None if self.inline_effects else asyncio.create_task(self._pump())
         life.pager_events = workflow.patched(PAGERDUTY_EVENTS)
+        life.golden_signals = workflow.patched(GOLDEN_SIGNALS)
         while life.state.phase is not m.Phase.CLOSED:
             self._show()
             if self._should_continue_as_new():
@@ -144,6 +146,7 @@ class IncidentWorkflow:
         )
         policy = Policy.model_validate(context.policy)
         self.life = Lifecycle.declare(workflow.info().workflow_id, inp, policy, context.links, workflow.now())
+        self.life.golden_signals = workflow.patched(GOLDEN_SIGNALS)
         workflow.upsert_memo({"title": inp.title})
         self.life.mobilize(workflow.now())
 

@@ -21,6 +21,7 @@ from activities.chat import ChannelArchive, ChannelPost, ChannelTopic, ChatActiv
 from activities.paging import PageRequest, PageResult, PageUpdate, PagingActivities
 from activities.postmortem import CheckRequest, DraftRequest, PostmortemActivities
 from activities.routing import RoutingActivities
+from activities.signals import SignalActivities, SnapshotRequest
 from activities.statuspage import StatusPageActivities, StatusPost, public_wording
 from activities.tracker import TrackerActivities, TrackerItem
 from warroom.durations import humanize
@@ -58,6 +59,7 @@ from warroom.models import (
     TimelineEntry,
 )
 from warroom.policy import Policy, SeverityPolicy
+from warroom.signals import SignalQueries, SignalSnapshot, Verdict, judge
 
 
 class Refused(Exception):
@@ -68,13 +70,14 @@ class Refused(Exception):
 class Effect:
     """One activity to run. `build` makes its argument at run time (so a post made
     right after the channel opens sees the channel), or None to skip it; `then`
-    takes the result."""
+    takes the result, `failed` the reason when the activity failed for good."""
 
     activity: Callable[..., Any]
     build: Callable[[str], BaseModel | None]
     summary: str
     key: str
     then: Callable[[Any], None] | None = None
+    failed: Callable[[str], None] | None = None
 
 
 # Effects run in lanes, one at a time per lane, lanes side by side. What ends up
@@ -83,7 +86,8 @@ class Effect:
 BARRIER = "barrier"
 LANES = {
     ChatActivities: "chat", PostmortemActivities: "chat", StatusPageActivities: "status",
-    PagingActivities: "paging", TrackerActivities: "tracker", RoutingActivities: "routing", ArchiveActivities: BARRIER,
+    PagingActivities: "paging", TrackerActivities: "tracker", RoutingActivities: "routing", SignalActivities: "signals",
+    ArchiveActivities: BARRIER,
 }
 
 
@@ -94,6 +98,12 @@ def lane_of(activity: Callable[..., Any]) -> str:
 
 # Re-delivered alert batches remembered per incident, to count each once.
 RECENT_BATCHES = 50
+# When the golden signals cannot be read at the end of the verify window, keep
+# verifying a little longer; after that, close on the clean window with a warning
+# (a Prometheus outage must not keep incidents open forever).
+SIGNALS_RECHECK_EVERY = timedelta(minutes=5)
+SIGNALS_RECHECKS = 3
+WINDOW_END = "end of verify window"
 
 CHAT_ACTIVITIES = {
     ChatActivities.open_channel,
@@ -123,6 +133,7 @@ class Lifecycle:
         self.fire_on_schedule = False
         # Acknowledge and resolve go on to PagerDuty (off while replaying incidents from before).
         self.pager_events = False
+        self.golden_signals = False  # the workflow's GOLDEN_SIGNALS patch: snapshots and the verify gate
 
     # --- construction ----------------------------------------------------------------
 
@@ -176,6 +187,7 @@ class Lifecycle:
         )
         self.post(self.update_text("Investigating", s.impact.description or s.title, now), "Post initial update")
         self.publish(PublicStatus.INVESTIGATING, now)
+        self.snapshot_signals("declaration", now)
         self.apply_policy(now)
 
     def _channel_opened(self, ref: Any) -> None:
@@ -347,6 +359,7 @@ class Lifecycle:
         self.post(self.update_text("Monitoring", msg.summary, now), "Post resolution update")
         self.publish(PublicStatus.MONITORING, now)
         self.update_pager("resolve")
+        self.snapshot_signals("resolve", now)
         self.apply_postmortem_duty(now)
         self.refresh_topic()
         return f"resolved; monitoring window of {humanize(window)} started"
@@ -675,8 +688,45 @@ class Lifecycle:
         d.next_fire = now + (self.rules.roles_required_within or timedelta(minutes=15))
 
     def fire_monitoring_window(self, d: Deadline, now: datetime) -> None:
-        s = self.state
+        """The window passed without a recurring alert; with golden signals, the
+        service must also show it has recovered before the window closes."""
         d.met_at = now
+        queries = self.signal_queries()
+        if queries is None:
+            self.close_customer_side(now)
+            return
+        self.snapshot_signals(
+            WINDOW_END,
+            now,
+            then=lambda snapshot: self.verify_on_evidence(d, judge(snapshot, queries), now),
+            failed=lambda reason: self.verify_on_evidence(d, judge(SignalSnapshot(moment=WINDOW_END, readings=[]), queries), now),
+        )
+
+    def verify_on_evidence(self, d: Deadline, verdict: Verdict, now: datetime) -> None:
+        """Close on healthy signals, back to stabilize on unhealthy ones; unreadable
+        ones get a few more minutes, then the window closes with a warning."""
+        s = self.state
+        if s.phase is not Phase.VERIFY or s.deadlines.get("monitoring_window") is not d:
+            return  # reopened, or resolved again, while the signals were read
+        if verdict.above:
+            self.on_reopen(Reopen(by="warroom", reason="golden signals not recovered: " + "; ".join(verdict.above)), now)
+            return
+        missing = "; ".join(verdict.unavailable)
+        if missing and d.reminders < SIGNALS_RECHECKS:
+            d.met_at, d.next_fire = None, now + SIGNALS_RECHECK_EVERY
+            d.reminders += 1
+            text = f"cannot verify on evidence yet ({missing}); checking again in {humanize(SIGNALS_RECHECK_EVERY)}"
+            self.log(now, "warroom", "verify", text)
+            self.post(f":hourglass: {text}", "Announce signals recheck")
+            return
+        if missing:
+            text = f"closing without evidence: {missing} after {SIGNALS_RECHECKS} rechecks"
+            self.log(now, "warroom", "verify", text)
+            self.post(f":warning: {text}", "Warn: closing without signals")
+        self.close_customer_side(now)
+
+    def close_customer_side(self, now: datetime) -> None:
+        s = self.state
         self.log(now, "warroom", "verify", "monitoring window passed cleanly; customer-facing side closed")
         self.publish(PublicStatus.RESOLVED, now)
         self.post(self.update_text("Resolved", s.resolution or "resolved", now), "Post final update")
@@ -733,11 +783,44 @@ class Lifecycle:
         if self.state.phase is Phase.TRIAGE:
             self.state.phase = Phase.STABILIZE
 
+    # --- golden signals ---------------------------------------------------------------
+
+    def signal_queries(self) -> SignalQueries | None:
+        return self.policy.service(self.state.service).signals if self.golden_signals else None
+
+    def snapshot_signals(
+        self, moment: str, now: datetime,
+        then: Callable[[SignalSnapshot], None] | None = None, failed: Callable[[str], None] | None = None,
+    ) -> None:
+        """Read the service's golden signals (if it has any) into state, timeline and channel."""
+        s = self.state
+        queries = self.signal_queries()
+        if queries is None:
+            return
+
+        def taken(snapshot: SignalSnapshot) -> None:
+            s.signals[moment] = snapshot
+            self.log(now, "warroom", "signals", snapshot.line())
+            self.post(snapshot.message(s.service), f"Post golden signals at {moment}")
+            if then:
+                then(snapshot)
+
+        self.effect(
+            SignalActivities.take_signal_snapshot,
+            lambda key: SnapshotRequest(incident_id=s.id, service=s.service, moment=moment, queries=queries),
+            f"Golden signals at {moment}",
+            then=taken,
+            failed=failed,
+        )
+
     # --- communication ----------------------------------------------------------------
 
-    def effect(self, activity: Callable[..., Any], build: Callable[[str], BaseModel | None], summary: str, then: Callable[[Any], None] | None = None) -> None:
+    def effect(
+        self, activity: Callable[..., Any], build: Callable[[str], BaseModel | None], summary: str,
+        then: Callable[[Any], None] | None = None, failed: Callable[[str], None] | None = None,
+    ) -> None:
         self.state.effect_seq += 1
-        self.outbox.append(Effect(activity, build, summary, f"{self.state.id}:{self.state.effect_seq}", then))
+        self.outbox.append(Effect(activity, build, summary, f"{self.state.id}:{self.state.effect_seq}", then, failed))
 
     def post(self, text: str, summary: str) -> None:
         """Post in the incident channel; once it is archived, the timeline is the record."""
@@ -814,6 +897,8 @@ class Lifecycle:
         self.log(now, "warroom", "integration_error", f"{effect.summary} failed: {reason}")
         if effect.activity not in CHAT_ACTIVITIES:
             self.post(f":warning: {effect.summary} failed: {reason}", "Report integration failure")
+        if effect.failed:
+            effect.failed(reason)
 
     def log(self, now: datetime, actor: str, kind: str, text: str) -> None:
         self.state.timeline.append(TimelineEntry(at=now, actor=actor, kind=kind, text=text))
