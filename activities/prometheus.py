@@ -46,7 +46,7 @@ class PrometheusAPI:
         if isinstance(body, dict) and body.get("status") == "error":
             raise QueryFailed(f"{body.get('errorType', 'error')}: {str(body.get('error', ''))[:200]}")
         if not response.is_success or not isinstance(body, dict):
-            raise from_status(SERVICE, response.status_code, f"query: {response.text[:200]}", response.headers.get("Retry-After"))
+            raise from_status(SERVICE, response.status_code, f"query: {_detail(response)}", response.headers.get("Retry-After"))
         return _largest(body.get("data") or {})
 
 
@@ -55,6 +55,13 @@ def _json(response: httpx.Response) -> object:
         return response.json()
     except ValueError:
         return None
+
+
+def _detail(response: httpx.Response) -> str:
+    """A web page is not worth quoting: it means the URL is not the Prometheus API."""
+    if "html" in response.headers.get("content-type", ""):
+        return f"{response.request.url.copy_with(query=None)} answered with a web page, not the Prometheus API"
+    return response.text[:200]
 
 
 def _largest(data: dict) -> float | None:

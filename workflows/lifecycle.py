@@ -103,6 +103,9 @@ RECENT_BATCHES = 50
 # (a Prometheus outage must not keep incidents open forever).
 SIGNALS_RECHECK_EVERY = timedelta(minutes=5)
 SIGNALS_RECHECKS = 3
+# A check whose answer never came is asked again after this (longer than the
+# activity's 10-minute schedule-to-close deadline, so normally never).
+SIGNALS_CHECK_TIMEOUT = timedelta(minutes=15)
 WINDOW_END = "end of verify window"
 
 CHAT_ACTIVITIES = {
@@ -690,31 +693,34 @@ class Lifecycle:
     def fire_monitoring_window(self, d: Deadline, now: datetime) -> None:
         """The window passed without a recurring alert; with golden signals, the
         service must also show it has recovered before the window closes."""
-        d.met_at = now
         queries = self.signal_queries()
         if queries is None:
+            d.met_at = now
             self.close_customer_side(now)
             return
+        # The deadline stays pending while the signals are read: it is the watchdog.
+        check = d.reminders
+        d.next_fire, d.summary = now + SIGNALS_CHECK_TIMEOUT, "Verify on golden signals"
         self.snapshot_signals(
             WINDOW_END,
             now,
-            then=lambda snapshot: self.verify_on_evidence(d, judge(snapshot, queries), now),
-            failed=lambda reason: self.verify_on_evidence(d, judge(SignalSnapshot(moment=WINDOW_END, readings=[]), queries), now),
+            then=lambda snapshot: self.verify_on_evidence(d, check, judge(snapshot, queries), now),
+            failed=lambda reason: self.verify_on_evidence(d, check, judge(SignalSnapshot(moment=WINDOW_END, readings=[]), queries), now),
         )
 
-    def verify_on_evidence(self, d: Deadline, verdict: Verdict, now: datetime) -> None:
+    def verify_on_evidence(self, d: Deadline, check: int, verdict: Verdict, now: datetime) -> None:
         """Close on healthy signals, back to stabilize on unhealthy ones; unreadable
         ones get a few more minutes, then the window closes with a warning."""
         s = self.state
-        if s.phase is not Phase.VERIFY or s.deadlines.get("monitoring_window") is not d:
-            return  # reopened, or resolved again, while the signals were read
+        if s.phase is not Phase.VERIFY or s.deadlines.get("monitoring_window") is not d or d.reminders != check:
+            return  # reopened, resolved again or checked again while the signals were read
+        d.reminders += 1
         if verdict.above:
             self.on_reopen(Reopen(by="warroom", reason="golden signals not recovered: " + "; ".join(verdict.above)), now)
             return
         missing = "; ".join(verdict.unavailable)
-        if missing and d.reminders < SIGNALS_RECHECKS:
-            d.met_at, d.next_fire = None, now + SIGNALS_RECHECK_EVERY
-            d.reminders += 1
+        if missing and d.reminders <= SIGNALS_RECHECKS:
+            d.next_fire = now + SIGNALS_RECHECK_EVERY
             text = f"cannot verify on evidence yet ({missing}); checking again in {humanize(SIGNALS_RECHECK_EVERY)}"
             self.log(now, "warroom", "verify", text)
             self.post(f":hourglass: {text}", "Announce signals recheck")
@@ -723,6 +729,7 @@ class Lifecycle:
             text = f"closing without evidence: {missing} after {SIGNALS_RECHECKS} rechecks"
             self.log(now, "warroom", "verify", text)
             self.post(f":warning: {text}", "Warn: closing without signals")
+        d.met_at = now
         self.close_customer_side(now)
 
     def close_customer_side(self, now: datetime) -> None:
