@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
@@ -20,9 +20,10 @@ from activities.prometheus import PrometheusAPI, QueryFailed
 from activities.signals import NOT_CONFIGURED, SignalActivities, SnapshotRequest
 from tests.support import Warroom
 from tests.test_alertmanager import free_port, until
-from warroom.models import IncidentState, Phase, PublicStatus
-from warroom.signals import SignalQueries
-from workflows.lifecycle import SIGNALS_RECHECKS, WINDOW_END
+from warroom.models import IncidentInput, IncidentState, Phase, PublicStatus, Reopen, Resolve
+from warroom.policy import Policy
+from warroom.signals import SignalQueries, SignalReading, SignalSnapshot, judge
+from workflows.lifecycle import SIGNALS_RECHECKS, WINDOW_END, Lifecycle
 
 PROMETHEUS = shutil.which("prometheus")
 
@@ -285,3 +286,31 @@ async def test_a_lost_connection_is_retried():
 def test_signal_configuration_mistakes_are_explained(config, reason):
     with pytest.raises(ValidationError, match=reason):
         SignalQueries(**config)
+
+
+def test_readings_say_how_they_changed_in_the_hour_and_the_verdict_names_what_blocks():
+    snapshot = SignalSnapshot(moment="resolve", readings=[
+        SignalReading(name="latency", value=0.69, hour_ago=0.6),
+        SignalReading(name="errors", unavailable="bad_data: parse error"),
+        SignalReading(name="traffic", value=5, hour_ago=0),
+    ])
+    assert snapshot.line() == (
+        "golden signals at resolve: latency 0.69 (+15% vs 1h ago); errors unavailable (bad_data: parse error); traffic 5 (0 1h ago)"
+    )
+    verdict = judge(snapshot, SignalQueries(**QUERIES))
+    assert verdict.above == ["latency 0.69 above max 0.5"]
+    assert verdict.unavailable == ["errors unavailable (bad_data: parse error)"]
+
+
+def test_a_verdict_that_arrives_after_a_reopen_changes_nothing():
+    policy = Policy(services={"checkout": {"signals": QUERIES}})
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    life = Lifecycle.declare("inc-1", IncidentInput(title="t", service="checkout"), policy, {}, now)
+    life.golden_signals = True
+    life.on_resolve(Resolve(by="alice", summary="fixed"), now)
+    life.outbox.clear()
+    life.fire_monitoring_window(life.state.deadlines["monitoring_window"], now + timedelta(minutes=30))
+    (check,) = life.outbox
+    life.on_reopen(Reopen(by="bob", reason="still broken"), now + timedelta(minutes=31))
+    check.then(SignalSnapshot(moment=WINDOW_END, readings=[SignalReading(name="errors", value=0), SignalReading(name="latency", value=0)]))
+    assert life.state.phase is Phase.STABILIZE and life.state.metrics.reopen_count == 1
