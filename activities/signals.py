@@ -41,15 +41,15 @@ class SignalActivities:
         else:
             now = datetime.now(UTC)
             async with httpx.AsyncClient() as http:
-                readings = list(await asyncio.gather(*(self._read(http, name, q, now) for name, q in queries.items())))
+                readings = list(await asyncio.gather(*(_read(self.prometheus, http, name, q, now) for name, q in queries.items())))
         return SignalSnapshot(moment=req.moment, readings=readings)
 
-    async def _read(self, http: httpx.AsyncClient, name: str, expr: str, now: datetime) -> SignalReading:
-        assert self.prometheus is not None
-        reading = SignalReading(name=name, graph=self.prometheus.graph_url(expr))
-        try:
-            reading.value = await self.prometheus.value(http, expr)
-            reading.hour_ago = await self.prometheus.value(http, expr, now - timedelta(hours=1))
-        except QueryFailed as err:
-            reading.unavailable = str(err)
-        return reading
+
+async def _read(api: PrometheusAPI, http: httpx.AsyncClient, name: str, expr: str, now: datetime) -> SignalReading:
+    reading = SignalReading(name=name, graph=api.graph_url(expr))
+    try:
+        reading.value = await api.value(http, expr)
+        reading.hour_ago = await api.value(http, expr, now - timedelta(hours=1))
+    except QueryFailed as err:
+        reading.unavailable = str(err)
+    return reading
