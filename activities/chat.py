@@ -85,38 +85,44 @@ class ChatBackend(Protocol):
 
 
 class LocalChat:
-    """Channels as files: `channels/<name>.jsonl`, one JSON object a line.
+    """Channels as files: `channels/<name>.jsonl` the log, one JSON object a line,
+    and `channels/<name>.json` the channel's record (incident, topic, members).
 
-    A message line carries its idempotency key, so the key and the message are
-    written by one append and a crash cannot separate them."""
+    One small record per channel, so the thousandth channel opens as fast as the
+    first: a single registry of every channel ever opened made each open read
+    and rewrite all of them (quadratic in an alert storm, and a growing cost on a
+    long-lived install). A message line carries its idempotency key, so the key
+    and the message are written by one append and a crash cannot separate them."""
 
     def __init__(self, data_dir: Path):
         self.dir = data_dir / "channels"
-        self.registry = JsonStore(data_dir / "channels.json", {"channels": {}})
+        _split_legacy_registry(data_dir / "channels.json", self)
 
     def log_path(self, name: str) -> Path:
         return self.dir / f"{name}.jsonl"
 
+    def record(self, name: str) -> JsonStore:
+        return JsonStore(self.dir / f"{name}.json", {})
+
     async def open_channel(self, req: OpenChannel) -> ChannelRef:
         base = channel_name(req.declared_on, req.title)
-        with self.registry.edit() as doc:
-            channels = doc["channels"]
-            for name, info in channels.items():
-                if info["incident_id"] == req.incident_id:
-                    return ChannelRef(id=name, name=name, url=str(self.log_path(name)))
+        with locked(self.dir / "names"):  # one incident per name
             name, n = base, 1
-            while name in channels:
+            while (taken := self.record(name)).path.exists():
+                if taken.read()["incident_id"] == req.incident_id:  # a retry: the channel is open
+                    return ChannelRef(id=name, name=name, url=str(self.log_path(name)))
                 n += 1
                 suffix = f"-{n}"
                 name = base[: 80 - len(suffix)] + suffix
-            channels[name] = {
-                "incident_id": req.incident_id,
-                "created_at": _now(),
-                "archived": False,
-                "topic": req.topic,
-                "members": sorted(set(req.invite)),
-                "bookmarks": req.bookmarks,
-            }
+            with taken.edit() as doc:
+                doc.update({
+                    "incident_id": req.incident_id,
+                    "created_at": _now(),
+                    "archived": False,
+                    "topic": req.topic,
+                    "members": sorted(set(req.invite)),
+                    "bookmarks": req.bookmarks,
+                })
         ref = ChannelRef(id=name, name=name, url=str(self.log_path(name)))
         self._append(name, "opened", f"#{name} opened for {req.title}", f"{req.incident_id}:open")
         return ref
@@ -126,16 +132,16 @@ class LocalChat:
         self._append(name, "message", req.text, req.idempotency_key)
 
     async def set_topic(self, req: ChannelTopic) -> None:
-        with self.registry.edit() as doc:
-            doc["channels"][req.channel.name]["topic"] = req.topic
+        with self.record(req.channel.name).edit() as doc:
+            doc["topic"] = req.topic
 
     async def bookmark(self, req: ChannelBookmark) -> None:
-        with self.registry.edit() as doc:
-            doc["channels"][req.channel.name].setdefault("bookmarks", {})[req.title] = req.link
+        with self.record(req.channel.name).edit() as doc:
+            doc.setdefault("bookmarks", {})[req.title] = req.link
 
     async def archive(self, req: ChannelArchive) -> None:
-        with self.registry.edit() as doc:
-            doc["channels"][req.channel.name]["archived"] = True
+        with self.record(req.channel.name).edit() as doc:
+            doc["archived"] = True
         self._append(req.channel.name, "archived", "channel archived", f"{req.incident_id}:archive")
 
     async def direct(self, req: DirectMessage) -> None:
@@ -148,6 +154,20 @@ class LocalChat:
                 return
             with path.open("a") as log:
                 log.write(json.dumps({"at": _now(), "kind": kind, "text": text, "key": key}) + "\n")
+
+
+def _split_legacy_registry(legacy: Path, chat: LocalChat) -> None:
+    """Data directories from before per-channel records keep working: their
+    `channels.json` becomes one record per channel, once."""
+    if not legacy.exists():
+        return
+    with locked(chat.dir / "names"):
+        if not legacy.exists():
+            return
+        for name, info in json.loads(legacy.read_text())["channels"].items():
+            with chat.record(name).edit() as doc:
+                doc.update(info)
+        legacy.rename(legacy.with_suffix(".json.migrated"))
 
 
 def _now() -> str:

@@ -8,7 +8,8 @@ alert is durable in Temporal before the sender hears 202.
 
 The current link is the newest one still in triage, stabilize or verify (read
 from its `IncidentPhase` search attribute, remembered for a few seconds). A
-closed link refuses the start and the batch moves on. An incident that left
+link that is closed for good (its id exists, no run takes a signal) passes the
+batch to the next; "already started" alone proves nothing. An incident that left
 verify a moment ago may still receive a batch: it passes it on to the next link
 (`route_alerts_onward`), which opens as a recurrence of it. Resolved-only
 batches never start anything.
@@ -124,7 +125,10 @@ class AlertRouter:
     # --- delivery along the chain -----------------------------------------------------
 
     async def deliver(self, key: Key, batch: m.AlertBatch, generation: int | None = None) -> Routed:
-        """Signal the batch to the key's current link (or from `generation` on)."""
+        """Signal the batch to the key's current link (or from `generation` on).
+
+        The chain moves past a link only on proof that the link is closed for
+        good, never on a guess: see `_offer`."""
         source, dedup_key = key
         firing = any(a.status == "firing" for a in batch.alerts)
         count = sum(a.count for a in batch.alerts)
@@ -132,27 +136,37 @@ class AlertRouter:
         link = generation or await self._current_link(key)
         for _ in range(MAX_GENERATIONS):
             incident = chain_id(source, dedup_key, link)
-            try:
-                if firing and known and await self._signal(incident, batch):
-                    opened = False  # the common case, a repeat: no start request to build
-                elif firing:
-                    opened = await self._signal_with_start(incident, batch, link)
-                else:
-                    await self.client.get_workflow_handle(incident).signal("alerts", batch)
-                    opened = False
-            except WorkflowAlreadyStartedError:
-                pass  # a closed incident holds this id: on to the next link
-            except RPCError as err:
-                if err.status is not RPCStatusCode.NOT_FOUND:
-                    raise
-                if not await self._exists(incident):
-                    return Routed(None, "ignored", source, dedup_key, count)
-            else:
+            taken = await self._offer(incident, batch, link, firing, known)
+            if taken == "absent":
+                return Routed(None, "ignored", source, dedup_key, count)
+            if taken != "closed":
                 self._remember(key, link)
-                return Routed(incident, "opened" if opened else "joined", source, dedup_key, count)
+                return Routed(incident, taken, source, dedup_key, count)
             link += 1
             known = False
         raise RuntimeError(f"dedup key {dedup_key!r} has more than {MAX_GENERATIONS} incidents")
+
+    async def _offer(
+        self, incident: str, batch: m.AlertBatch, link: int, firing: bool, known: bool
+    ) -> Literal["opened", "joined", "closed", "absent"]:
+        """Give the batch to one link: "opened" or "joined" it, or it is "closed"
+        (no run takes signals, yet the id exists; with REJECT_DUPLICATE no run can
+        start again, so it stays closed), or "absent" (resolved-only, no incident).
+
+        "Already started" from signal-with-start is not that proof: the server
+        also answers it for a running incident whose signal lost a race (on CI,
+        while its first workflow task was in flight), so the batch goes to the
+        run by plain signal, and only a refusal of that proves it closed."""
+        if firing and known and await self._signal(incident, batch):
+            return "joined"  # the common case, a repeat: no start request to build
+        if not firing:
+            if await self._signal(incident, batch):
+                return "joined"
+            return "closed" if await self._exists(incident) else "absent"
+        try:
+            return "opened" if await self._signal_with_start(incident, batch, link) else "joined"
+        except WorkflowAlreadyStartedError:
+            return "joined" if await self._signal(incident, batch) else "closed"
 
     async def _signal(self, incident: str, batch: m.AlertBatch) -> bool:
         """Signal an incident believed running; False when it is not (any more)."""

@@ -41,8 +41,8 @@ async def bridged(env, tmp_path):
 
 def bookmarks(w: Warroom, state: m.IncidentState) -> dict[str, str]:
     assert state.channel is not None
-    registry = json.loads((w.settings.data_dir / "channels.json").read_text())
-    return registry["channels"][state.channel.name]["bookmarks"]
+    record = json.loads((w.settings.data_dir / "channels" / f"{state.channel.name}.json").read_text())
+    return record["bookmarks"]
 
 
 def bridge_posts(w: Warroom, state: m.IncidentState) -> list[str]:

@@ -16,6 +16,8 @@ import httpx
 import pytest
 from pydantic import SecretStr
 from temporalio.api.enums.v1 import EventType
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
 
 from warroom import models as m
 from warroom.settings import Settings
@@ -179,6 +181,49 @@ async def test_two_gateways_racing_on_one_key_make_one_incident(warroom):
     assert len(ids) == 1
     state = await incident(warroom, ids.pop())
     assert state.alerts["srv01/mysql"].count == 200
+
+
+async def test_two_gateways_racing_on_many_new_keys_make_one_incident_each(warroom):
+    """Many keys opened at once from two gateways: each key's first link is
+    racing its own first workflow task, where CI saw the chain advance."""
+    apps = [create_app(warroom.settings, warroom.client) for _ in range(2)]
+    clients = [httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") for app in apps]
+    keys = [f"race-{i}" for i in range(100)]
+    answers = await asyncio.gather(*(
+        post(clients[i % 2], "pagerduty", {**fixture("pagerduty"), "dedup_key": key}) for key in keys for i in range(4)
+    ))
+    for key in keys:
+        warroom.track(chain_id("pagerduty", key))
+    assert {a["incidents"][0] for a in answers} == {chain_id("pagerduty", key) for key in keys}
+
+
+class AlreadyStartedWhileRunning:
+    """A client whose signal-with-start answers "already started" for a running
+    incident, as the server did on CI to a gateway racing the run's first
+    workflow task."""
+
+    def __init__(self, client: Any):
+        self.client = client
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+    async def start_workflow(self, workflow: Any, *args: Any, id: str, **kw: Any) -> Any:
+        try:
+            await self.client.get_workflow_handle(id).describe()
+        except RPCError:
+            return await self.client.start_workflow(workflow, *args, id=id, **kw)
+        raise WorkflowAlreadyStartedError(id, str(workflow))
+
+
+async def test_already_started_from_a_running_incident_joins_it_instead_of_opening_the_next(gateway, warroom):
+    (incident_id,) = (await post(gateway, "pagerduty", fixture("pagerduty")))["incidents"]
+    warroom.track(incident_id)
+    racing = create_app(warroom.settings, AlreadyStartedWhileRunning(warroom.client))  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=racing), base_url="http://gw") as other:
+        answer = await post(other, "pagerduty", fixture("pagerduty"))
+    assert answer["incidents"] == [incident_id]
+    assert (await incident(warroom, incident_id)).alerts["srv01/mysql"].count == 2
 
 
 async def test_a_batch_of_500_alerts_is_one_signal(gateway, warroom):

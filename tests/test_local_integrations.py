@@ -3,11 +3,12 @@ write never repeats its effect."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
 
-from activities.chat import ChannelPost, LocalChat, OpenChannel, channel_name
+from activities.chat import ChannelPost, ChannelTopic, LocalChat, OpenChannel, channel_name
 from activities.statuspage import LocalStatusPage, StatusPost
 from activities.tracker import LocalTracker, TrackerItem
 from warroom.models import PublicStatus, Severity
@@ -61,3 +62,16 @@ async def test_tracker_finds_an_existing_item_by_labels(tmp_path):
     item = TrackerItem(incident_id="inc-1", number=1, title="Canary", owner="ann", due=DAY, severity=Severity.SEV1, description="d")
     assert (await tracker.create(item)).key == (await tracker.create(item)).key == "WR-1"
     assert (await tracker.create(item.model_copy(update={"number": 2}))).key == "WR-2"
+
+
+async def test_channels_opened_before_per_channel_records_still_take_topics(tmp_path):
+    (tmp_path / "channels.json").write_text(json.dumps({"channels": {"incident-2026-11-24-api-down": {
+        "incident_id": "inc-1", "created_at": "2026-11-24T10:00:00+00:00", "archived": False, "topic": "old",
+        "members": [], "bookmarks": {},
+    }}}))
+    chat = LocalChat(tmp_path)
+    req = OpenChannel(incident_id="inc-1", title="API down", declared_on=DAY, severity=Severity.SEV1, topic="t")
+    ref = await chat.open_channel(req)
+    assert ref.name == "incident-2026-11-24-api-down", "the incident keeps the channel it had"
+    await chat.set_topic(ChannelTopic(incident_id="inc-1", channel=ref, topic="new"))
+    assert chat.record(ref.name).read()["topic"] == "new"

@@ -115,3 +115,4 @@ def test_the_example_policy_file_loads():
     assert policy.severities[Severity.SEV1].update_cadence == timedelta(minutes=15)
     assert [s.target for s in policy.escalation("checkout")] == ["primary", "secondary", "eng-manager"]
     assert policy.classify(Impact(payments_or_auth_down=True)) is Severity.SEV1
+    assert policy.service("checkout").signals.ceilings() == {"errors": 0.01, "latency": 0.5}

@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from warroom.signals import SignalSnapshot
+
 
 class Severity(StrEnum):
     SEV1 = "SEV1"
@@ -454,6 +456,7 @@ class IncidentState(BaseModel):
     recent_batches: list[str] = Field(default_factory=list, description="ids of re-delivered alert batches already counted")
     resolution: str | None = None
     last_update: str | None = None
+    signals: dict[str, SignalSnapshot] = Field(default_factory=dict, description="latest golden-signal snapshot per moment")
     effect_seq: int = 0
     runs: int = 1
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from warroom.durations import parse_duration
 from warroom.models import Impact, Severity
+from warroom.signals import SignalQueries
 
 
 class Config(BaseModel):
@@ -121,6 +122,7 @@ class ServiceConfig(Config):
     components: list[str] = Field(default_factory=list, description="status-page component names")
     escalation: list[EscalationStep] = Field(default_factory=list)
     responders: list[str] = Field(default_factory=list, description="invited to the incident channel")
+    signals: SignalQueries | None = Field(None, description="golden-signal queries: snapshots, and the verify gate")
 
 
 DEFAULT_ESCALATION = [

@@ -49,6 +49,7 @@ class Settings(BaseSettings):
 
     pagerduty_routing_key: SecretStr | None = None
     pagerduty_events_url: str = "https://events.pagerduty.com/v2/enqueue"
+    prometheus_url: str | None = None
 
     monitoring_window: timedelta = timedelta(minutes=30)
     postmortem_draft_due: timedelta = timedelta(hours=24)

@@ -21,9 +21,10 @@ def get_client(request: Request) -> Client:
     return request.app.state.client
 
 
-def require_token(request: Request) -> None:
+async def require_token(request: Request) -> None:
     """When `WARROOM_WEBHOOK_TOKEN` is set, callers send `Authorization: Bearer <token>`
-    (compared in constant time)."""
+    (compared in constant time). Async: FastAPI runs a plain function dependency
+    in its thread pool, a thread hop on every alert."""
     token = get_settings(request).webhook_token
     if token is None:
         return

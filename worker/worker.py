@@ -19,7 +19,9 @@ from activities.pagerduty import PagerDutyEvents
 from activities.paging import Pager, PagingActivities
 from activities.policy import PolicyActivities
 from activities.postmortem import PostmortemActivities
+from activities.prometheus import PrometheusAPI
 from activities.routing import RoutingActivities
+from activities.signals import SignalActivities
 from activities.slack import SlackChat
 from activities.statuspage import LocalStatusPage, StatusPageActivities, StatusPageBackend
 from activities.statuspage_api import StatusPageAPI
@@ -58,6 +60,7 @@ def build_activities(settings: Settings, client: Client) -> list[Callable[..., A
         postmortems.check_postmortem,
         ArchiveActivities(settings.data_dir).archive_incident,
         RoutingActivities(client, settings).route_alerts_onward,
+        SignalActivities(PrometheusAPI(settings.prometheus_url) if settings.prometheus_url else None).take_signal_snapshot,
         followup.collect_action_items,
         followup.sync_action_items,
         followup.remind_overdue_owner,

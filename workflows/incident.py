@@ -45,6 +45,12 @@ INLINE_EFFECTS = "effects-from-main-loop"  # no separate pump task: command orde
 # time, so a decision taken from `workflow.now()` is not the one replay takes.)
 OWN_TIMERS = "deadlines-fire-on-their-own-timer"
 PAGERDUTY_EVENTS = "pagerduty-ack-resolve-events"  # acknowledging and resolving a page reaches PagerDuty
+GOLDEN_SIGNALS = "golden-signals-verify-gate"  # signal snapshots; verify closes only on healthy signals
+# Every change above, in one marker: an incident started since records this one
+# instead of a marker and a search-attribute update per change (a cost the server
+# pays on every new incident). A change added later gets a marker of its own again.
+FOLDED = "changes-through-golden-signals"
+# Not folded: changes after FOLDED have markers of their own.
 INVESTIGATION_AIDS = "recent-changes-and-bridge"  # suspects at declaration, rollbacks name a change, war-room bridge
 
 # Every responder message: a signal and an update of the same name, one JSON object each.
@@ -84,6 +90,7 @@ class IncidentWorkflow:
         self.lanes = False
         self.exact_deadlines = False
         self.own_timers = False
+        self.folded = False
         self.inline_effects = False
         self.messages_this_run = 0
         self.visible: dict[str, Any] = {}
@@ -100,17 +107,19 @@ class IncidentWorkflow:
 
     @workflow.run
     async def run(self, inp: m.IncidentInput) -> dict[str, Any]:
+        self.folded = workflow.patched(FOLDED)
         if self.life is None:
             await self._declare(inp)
         life = self.life
         assert life is not None
-        life.investigation_aids = workflow.patched(INVESTIGATION_AIDS)
-        self.lanes = workflow.patched(EFFECT_LANES)
-        self.exact_deadlines = workflow.patched(DEADLINE_TIMING)
-        self.inline_effects = workflow.patched(INLINE_EFFECTS)
-        self.own_timers = life.fire_on_schedule = workflow.patched(OWN_TIMERS)
+        self.lanes = self._patched(EFFECT_LANES)
+        self.exact_deadlines = self._patched(DEADLINE_TIMING)
+        self.inline_effects = self._patched(INLINE_EFFECTS)
+        self.own_timers = life.fire_on_schedule = self._patched(OWN_TIMERS)
         pump = None if self.inline_effects else asyncio.create_task(self._pump())
-        life.pager_events = workflow.patched(PAGERDUTY_EVENTS)
+        life.pager_events = self._patched(PAGERDUTY_EVENTS)
+        life.golden_signals = self._patched(GOLDEN_SIGNALS)
+        life.investigation_aids = workflow.patched(INVESTIGATION_AIDS)
         while life.state.phase is not m.Phase.CLOSED:
             self._show()
             if self._should_continue_as_new():
@@ -147,6 +156,7 @@ class IncidentWorkflow:
         )
         policy = Policy.model_validate(context.policy)
         self.life = Lifecycle.declare(workflow.info().workflow_id, inp, policy, context.links, workflow.now())
+        self.life.golden_signals = self._patched(GOLDEN_SIGNALS)
         self.life.investigation_aids = workflow.patched(INVESTIGATION_AIDS)
         workflow.upsert_memo({"title": inp.title})
         self.life.mobilize(workflow.now())
@@ -179,6 +189,11 @@ class IncidentWorkflow:
             self.timer_key = None
             return key[1]
         return None
+
+    def _patched(self, change: str) -> bool:
+        """`workflow.patched`, answered without a marker of its own for a change
+        folded into FOLDED when this run has that marker."""
+        return self.folded or workflow.patched(change)
 
     def _should_continue_as_new(self) -> bool:
         info = workflow.info()
@@ -279,7 +294,7 @@ class IncidentWorkflow:
             COMMANDER: s.roles.get(m.Role.COMMANDER),
             DECLARED_AT: s.metrics.declared_at,
         }
-        if s.channel and workflow.patched(CHANNEL_ATTRIBUTE):
+        if s.channel and self._patched(CHANNEL_ATTRIBUTE):
             wanted[CHANNEL] = s.channel.id
         changes = [
             key.value_set(value) if value is not None else key.value_unset()

@@ -22,6 +22,7 @@ from activities.chat import ChannelArchive, ChannelBookmark, ChannelPost, Channe
 from activities.paging import PageRequest, PageResult, PageUpdate, PagingActivities
 from activities.postmortem import CheckRequest, DraftRequest, PostmortemActivities
 from activities.routing import RoutingActivities
+from activities.signals import SignalActivities, SnapshotRequest
 from activities.statuspage import StatusPageActivities, StatusPost, public_wording
 from activities.tracker import TrackerActivities, TrackerItem
 from warroom.durations import humanize
@@ -62,6 +63,7 @@ from warroom.models import (
     TimelineEntry,
 )
 from warroom.policy import Policy, SeverityPolicy
+from warroom.signals import SignalQueries, SignalSnapshot, Verdict, judge
 
 
 class Refused(Exception):
@@ -72,13 +74,14 @@ class Refused(Exception):
 class Effect:
     """One activity to run. `build` makes its argument at run time (so a post made
     right after the channel opens sees the channel), or None to skip it; `then`
-    takes the result."""
+    takes the result, `failed` the reason when the activity failed for good."""
 
     activity: Callable[..., Any]
     build: Callable[[str], BaseModel | None]
     summary: str
     key: str
     then: Callable[[Any], None] | None = None
+    failed: Callable[[str], None] | None = None
 
 
 # Effects run in lanes, one at a time per lane, lanes side by side. What ends up
@@ -87,8 +90,8 @@ class Effect:
 BARRIER = "barrier"
 LANES = {
     ChatActivities: "chat", PostmortemActivities: "chat", StatusPageActivities: "status",
-    PagingActivities: "paging", TrackerActivities: "tracker", RoutingActivities: "routing", ArchiveActivities: BARRIER,
-    ChangeActivities: "changes",
+    PagingActivities: "paging", TrackerActivities: "tracker", RoutingActivities: "routing", SignalActivities: "signals",
+    ChangeActivities: "changes", ArchiveActivities: BARRIER,
 }
 
 
@@ -99,6 +102,15 @@ def lane_of(activity: Callable[..., Any]) -> str:
 
 # Re-delivered alert batches remembered per incident, to count each once.
 RECENT_BATCHES = 50
+# When the golden signals cannot be read at the end of the verify window, keep
+# verifying a little longer; after that, close on the clean window with a warning
+# (a Prometheus outage must not keep incidents open forever).
+SIGNALS_RECHECK_EVERY = timedelta(minutes=5)
+SIGNALS_RECHECKS = 3
+# A check whose answer never came is asked again after this (longer than the
+# activity's 10-minute schedule-to-close deadline, so normally never).
+SIGNALS_CHECK_TIMEOUT = timedelta(minutes=15)
+WINDOW_END = "end of verify window"
 
 CHAT_ACTIVITIES = {
     ChatActivities.open_channel,
@@ -133,6 +145,7 @@ class Lifecycle:
         self.fire_on_schedule = False
         # Acknowledge and resolve go on to PagerDuty (off while replaying incidents from before).
         self.pager_events = False
+        self.golden_signals = False  # the workflow's GOLDEN_SIGNALS patch: snapshots and the verify gate
         # Suspects, rollbacks naming a change and the bridge: off for incidents
         # started before them (see INVESTIGATION_AIDS in workflows/incident.py).
         self.investigation_aids = False
@@ -197,6 +210,7 @@ class Lifecycle:
                 then=lambda changes: self.list_suspects(changes, now),
             )
         self.publish(PublicStatus.INVESTIGATING, now)
+        self.snapshot_signals("declaration", now)
         self.apply_policy(now)
 
     def list_suspects(self, changes: list[Change], now: datetime) -> None:
@@ -410,6 +424,7 @@ class Lifecycle:
         self.post(self.update_text("Monitoring", msg.summary, now), "Post resolution update")
         self.publish(PublicStatus.MONITORING, now)
         self.update_pager("resolve")
+        self.snapshot_signals("resolve", now)
         self.apply_postmortem_duty(now)
         self.refresh_topic()
         return f"resolved; monitoring window of {humanize(window)} started"
@@ -755,8 +770,49 @@ class Lifecycle:
         d.next_fire = now + (self.rules.roles_required_within or timedelta(minutes=15))
 
     def fire_monitoring_window(self, d: Deadline, now: datetime) -> None:
+        """The window passed without a recurring alert; with golden signals, the
+        service must also show it has recovered before the window closes."""
+        queries = self.signal_queries()
+        if queries is None:
+            d.met_at = now
+            self.close_customer_side(now)
+            return
+        # The deadline stays pending while the signals are read: it is the watchdog.
+        check = d.reminders
+        d.next_fire, d.summary = now + SIGNALS_CHECK_TIMEOUT, "Verify on golden signals"
+        self.snapshot_signals(
+            WINDOW_END,
+            now,
+            then=lambda snapshot: self.verify_on_evidence(d, check, judge(snapshot, queries), now),
+            failed=lambda reason: self.verify_on_evidence(d, check, judge(SignalSnapshot(moment=WINDOW_END, readings=[]), queries), now),
+        )
+
+    def verify_on_evidence(self, d: Deadline, check: int, verdict: Verdict, now: datetime) -> None:
+        """Close on healthy signals, back to stabilize on unhealthy ones; unreadable
+        ones get a few more minutes, then the window closes with a warning."""
         s = self.state
+        if s.phase is not Phase.VERIFY or s.deadlines.get("monitoring_window") is not d or d.reminders != check:
+            return  # reopened, resolved again or checked again while the signals were read
+        d.reminders += 1
+        if verdict.above:
+            self.on_reopen(Reopen(by="warroom", reason="golden signals not recovered: " + "; ".join(verdict.above)), now)
+            return
+        missing = "; ".join(verdict.unavailable)
+        if missing and d.reminders <= SIGNALS_RECHECKS:
+            d.next_fire = now + SIGNALS_RECHECK_EVERY
+            text = f"cannot verify on evidence yet ({missing}); checking again in {humanize(SIGNALS_RECHECK_EVERY)}"
+            self.log(now, "warroom", "verify", text)
+            self.post(f":hourglass: {text}", "Announce signals recheck")
+            return
+        if missing:
+            text = f"closing without evidence: {missing} after {SIGNALS_RECHECKS} rechecks"
+            self.log(now, "warroom", "verify", text)
+            self.post(f":warning: {text}", "Warn: closing without signals")
         d.met_at = now
+        self.close_customer_side(now)
+
+    def close_customer_side(self, now: datetime) -> None:
+        s = self.state
         self.log(now, "warroom", "verify", "monitoring window passed cleanly; customer-facing side closed")
         self.publish(PublicStatus.RESOLVED, now)
         self.post(self.update_text("Resolved", s.resolution or "resolved", now), "Post final update")
@@ -813,11 +869,44 @@ class Lifecycle:
         if self.state.phase is Phase.TRIAGE:
             self.state.phase = Phase.STABILIZE
 
+    # --- golden signals ---------------------------------------------------------------
+
+    def signal_queries(self) -> SignalQueries | None:
+        return self.policy.service(self.state.service).signals if self.golden_signals else None
+
+    def snapshot_signals(
+        self, moment: str, now: datetime,
+        then: Callable[[SignalSnapshot], None] | None = None, failed: Callable[[str], None] | None = None,
+    ) -> None:
+        """Read the service's golden signals (if it has any) into state, timeline and channel."""
+        s = self.state
+        queries = self.signal_queries()
+        if queries is None:
+            return
+
+        def taken(snapshot: SignalSnapshot) -> None:
+            s.signals[moment] = snapshot
+            self.log(now, "warroom", "signals", snapshot.line())
+            self.post(snapshot.message(s.service), f"Post golden signals at {moment}")
+            if then:
+                then(snapshot)
+
+        self.effect(
+            SignalActivities.take_signal_snapshot,
+            lambda key: SnapshotRequest(incident_id=s.id, service=s.service, moment=moment, queries=queries),
+            f"Golden signals at {moment}",
+            then=taken,
+            failed=failed,
+        )
+
     # --- communication ----------------------------------------------------------------
 
-    def effect(self, activity: Callable[..., Any], build: Callable[[str], BaseModel | None], summary: str, then: Callable[[Any], None] | None = None) -> None:
+    def effect(
+        self, activity: Callable[..., Any], build: Callable[[str], BaseModel | None], summary: str,
+        then: Callable[[Any], None] | None = None, failed: Callable[[str], None] | None = None,
+    ) -> None:
         self.state.effect_seq += 1
-        self.outbox.append(Effect(activity, build, summary, f"{self.state.id}:{self.state.effect_seq}", then))
+        self.outbox.append(Effect(activity, build, summary, f"{self.state.id}:{self.state.effect_seq}", then, failed))
 
     def post(self, text: str, summary: str) -> None:
         """Post in the incident channel; once it is archived, the timeline is the record."""
@@ -894,6 +983,8 @@ class Lifecycle:
         self.log(now, "warroom", "integration_error", f"{effect.summary} failed: {reason}")
         if effect.activity not in CHAT_ACTIVITIES:
             self.post(f":warning: {effect.summary} failed: {reason}", "Report integration failure")
+        if effect.failed:
+            effect.failed(reason)
 
     def log(self, now: datetime, actor: str, kind: str, text: str) -> None:
         self.state.timeline.append(TimelineEntry(at=now, actor=actor, kind=kind, text=text))
