@@ -46,12 +46,11 @@ INLINE_EFFECTS = "effects-from-main-loop"  # no separate pump task: command orde
 OWN_TIMERS = "deadlines-fire-on-their-own-timer"
 PAGERDUTY_EVENTS = "pagerduty-ack-resolve-events"  # acknowledging and resolving a page reaches PagerDuty
 GOLDEN_SIGNALS = "golden-signals-verify-gate"  # signal snapshots; verify closes only on healthy signals
+INVESTIGATION_AIDS = "recent-changes-and-bridge"  # suspects at declaration, rollbacks name a change, war-room bridge
 # Every change above, in one marker: an incident started since records this one
 # instead of a marker and a search-attribute update per change (a cost the server
 # pays on every new incident). A change added later gets a marker of its own again.
-FOLDED = "changes-through-golden-signals"
-# Not folded: changes after FOLDED have markers of their own.
-INVESTIGATION_AIDS = "recent-changes-and-bridge"  # suspects at declaration, rollbacks name a change, war-room bridge
+FOLDED = "changes-through-investigation-aids"
 
 # Every responder message: a signal and an update of the same name, one JSON object each.
 MESSAGES: dict[str, type[m.Message] | type[m.AlertBatch]] = {
@@ -119,7 +118,7 @@ class IncidentWorkflow:
         pump = None if self.inline_effects else asyncio.create_task(self._pump())
         life.pager_events = self._patched(PAGERDUTY_EVENTS)
         life.golden_signals = self._patched(GOLDEN_SIGNALS)
-        life.investigation_aids = workflow.patched(INVESTIGATION_AIDS)
+        life.investigation_aids = self._patched(INVESTIGATION_AIDS)
         while life.state.phase is not m.Phase.CLOSED:
             self._show()
             if self._should_continue_as_new():
@@ -157,7 +156,7 @@ class IncidentWorkflow:
         policy = Policy.model_validate(context.policy)
         self.life = Lifecycle.declare(workflow.info().workflow_id, inp, policy, context.links, workflow.now())
         self.life.golden_signals = self._patched(GOLDEN_SIGNALS)
-        self.life.investigation_aids = workflow.patched(INVESTIGATION_AIDS)
+        self.life.investigation_aids = self._patched(INVESTIGATION_AIDS)
         workflow.upsert_memo({"title": inp.title})
         self.life.mobilize(workflow.now())
 
