@@ -21,7 +21,7 @@ from tests.support import Warroom
 from worker.temporal import ensure_search_attributes
 
 HISTORIES = Path(__file__).parent / "histories"
-VERSION = "v5"
+VERSION = "v6"
 
 
 async def sev1_full_lifecycle(w: Warroom):
