@@ -26,6 +26,7 @@ from worker.devserver import dev_server
 from worker.gateway import create_app
 from worker.schedules import ensure_follow_up_schedule
 from worker.temporal import connect, ensure_search_attributes
+from worker import query_eviction
 from worker.worker import build_worker
 
 Part = Literal["worker", "gateway"]
@@ -100,6 +101,7 @@ async def serve(settings: Settings, console: Console, parts: Collection[Part] = 
     async with contextlib.AsyncExitStack() as stack:
         if "worker" in parts:
             await _prepare_namespace(client, settings, console)
+            query_eviction.install()
             await stack.enter_async_context(build_worker(client, settings, graceful_shutdown_timeout=GRACEFUL_SHUTDOWN))
             console.print(f"worker polling task queue [bold]{settings.task_queue}[/bold] on {settings.temporal_address}")
         if "gateway" in parts:
