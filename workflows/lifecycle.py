@@ -86,12 +86,14 @@ class Effect:
 
 # Effects run in lanes, one at a time per lane, lanes side by side. What ends up
 # in the channel shares its lane, so it stays in order; the archive is a barrier
-# that waits for everything before it.
+# that waits for everything before it. The recent changes wait in the chat lane
+# too: their list goes to the channel, and reading them must not compete with
+# the channel, the status page and the page in an incident's first second.
 BARRIER = "barrier"
 LANES = {
-    ChatActivities: "chat", PostmortemActivities: "chat", StatusPageActivities: "status",
+    ChatActivities: "chat", PostmortemActivities: "chat", ChangeActivities: "chat", StatusPageActivities: "status",
     PagingActivities: "paging", TrackerActivities: "tracker", RoutingActivities: "routing", SignalActivities: "signals",
-    ChangeActivities: "changes", ArchiveActivities: BARRIER,
+    ArchiveActivities: BARRIER,
 }
 
 
