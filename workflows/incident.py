@@ -109,6 +109,8 @@ class IncidentWorkflow:
         self.folded = workflow.patched(FOLDED)
         if self.life is None:
             await self._declare(inp)
+        else:
+            self._rule_patches(self.life)
         life = self.life
         assert life is not None
         self.lanes = self._patched(EFFECT_LANES)
@@ -117,8 +119,6 @@ class IncidentWorkflow:
         self.own_timers = life.fire_on_schedule = self._patched(OWN_TIMERS)
         pump = None if self.inline_effects else asyncio.create_task(self._pump())
         life.pager_events = self._patched(PAGERDUTY_EVENTS)
-        life.golden_signals = self._patched(GOLDEN_SIGNALS)
-        life.investigation_aids = self._patched(INVESTIGATION_AIDS)
         while life.state.phase is not m.Phase.CLOSED:
             self._show()
             if self._should_continue_as_new():
@@ -155,8 +155,7 @@ class IncidentWorkflow:
         )
         policy = Policy.model_validate(context.policy)
         self.life = Lifecycle.declare(workflow.info().workflow_id, inp, policy, context.links, workflow.now())
-        self.life.golden_signals = self._patched(GOLDEN_SIGNALS)
-        self.life.investigation_aids = self._patched(INVESTIGATION_AIDS)
+        self._rule_patches(self.life)
         workflow.upsert_memo({"title": inp.title})
         self.life.mobilize(workflow.now())
 
@@ -188,6 +187,11 @@ class IncidentWorkflow:
             self.timer_key = None
             return key[1]
         return None
+
+    def _rule_patches(self, life: Lifecycle) -> None:
+        """The changes the incident rules already ask about while mobilizing."""
+        life.golden_signals = self._patched(GOLDEN_SIGNALS)
+        life.investigation_aids = self._patched(INVESTIGATION_AIDS)
 
     def _patched(self, change: str) -> bool:
         """`workflow.patched`, answered without a marker of its own for a change

@@ -223,8 +223,7 @@ class Lifecycle:
         if not changes:
             self.log(now, "warroom", "suspects", f"no change to {s.service} recorded in the {window} before declaration")
             return
-        known = {c.id: c for c in s.suspects}
-        s.suspects = sorted({**known, **{c.id: c for c in changes}}.values(), key=lambda c: c.when, reverse=True)
+        self._keep_suspects(changes)
         lines = "; ".join(f"{c.id} {c.describe()}" for c in changes)
         self.log(now, "warroom", "suspects", f"{len(changes)} change(s) to {s.service} in the {window} before declaration, newest first: {lines}")
         self.post(self.suspects_text(changes), "Post recent changes (first suspects)")
@@ -234,9 +233,14 @@ class Lifecycle:
         s = self.state
         if change.service != s.service or self.suspect(change.id) or s.phase is Phase.CLOSED:
             return
-        s.suspects = sorted([change, *s.suspects], key=lambda c: c.when, reverse=True)
+        self._keep_suspects([change])
         self.log(now, change.who, "change", f"change during the incident: {change.id} {change.describe()}")
         self.post(f":mag: Change to {s.service} during the incident: `{change.id}` {change.describe()}", "Post change during the incident")
+
+    def _keep_suspects(self, changes: list[Change]) -> None:
+        """Add changes to the suspects, one per id, newest first."""
+        by_id = {c.id: c for c in [*self.state.suspects, *changes]}
+        self.state.suspects = sorted(by_id.values(), key=lambda c: c.when, reverse=True)
 
     def suspects_text(self, changes: list[Change]) -> str:
         s = self.state
