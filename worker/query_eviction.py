@@ -34,9 +34,12 @@ def install() -> None:
         return
 
     async def handle_activation(self: Any, act: Any) -> None:
-        await handler(self, act)
+        # Asked before the answer goes back: asked after, sdk-core may already
+        # have handed the run its next workflow task (seen in the crash drill,
+        # where a task's events then came in two activations, not the one replay uses).
         if any(job.HasField("query_workflow") and job.query_workflow.query_id == LEGACY_QUERY for job in act.jobs):
             self._bridge_worker().request_workflow_eviction(act.run_id)
+        await handler(self, act)
 
     handle_activation.evicts_after_query_tasks = True  # type: ignore[attr-defined]
     _workflow._WorkflowWorker._handle_activation = handle_activation  # type: ignore[method-assign]
