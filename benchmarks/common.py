@@ -44,3 +44,37 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def cpu_seconds() -> dict[str, float]:
+    """CPU time (user + system) so far of this process and everything it started,
+    by role: the steadier measure on a shared machine, where throughput swings."""
+    roles = {"start-dev": "server", "warroom worker": "worker", "warroom gateway": "gateway", "benchmarks.baseline": "worker"}
+    parents: dict[int, int] = {}
+    found: dict[int, tuple[str, float]] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        pid = int(entry.name)
+        parents[pid] = int(stat[1])
+        role = next((r for k, r in roles.items() if k in cmdline), "load generator")
+        found[pid] = (role, (int(stat[11]) + int(stat[12])) / tick)
+
+    def ours(pid: int) -> bool:
+        while pid > 1:
+            if pid == os.getpid():
+                return True
+            pid = parents.get(pid, 1)
+        return False
+
+    totals: dict[str, float] = {}
+    for pid, (role, seconds) in found.items():
+        if ours(pid):
+            totals[role] = totals.get(role, 0.0) + seconds
+    return totals
