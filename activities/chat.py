@@ -21,6 +21,11 @@ from activities.store import JsonStore, locked
 from warroom.models import ChannelRef, Severity
 
 
+class FirstPost(BaseModel):
+    text: str
+    idempotency_key: str
+
+
 class OpenChannel(BaseModel):
     incident_id: str
     title: str
@@ -29,6 +34,7 @@ class OpenChannel(BaseModel):
     topic: str
     invite: list[str] = Field(default_factory=list)
     bookmarks: dict[str, str] = Field(default_factory=dict, description="title -> URL")
+    first_post: FirstPost | None = Field(default=None, description="posted once the channel is open, by the same activity")
 
 
 class ChannelPost(BaseModel):
@@ -186,7 +192,13 @@ class ChatActivities:
 
     @activity.defn
     async def open_channel(self, req: OpenChannel) -> ChannelRef:
-        return await self.backend.open_channel(req)
+        """Open (or find) the channel, then post its first message: one activity
+        instead of two. Both steps are idempotent, so a retry repeats neither."""
+        ref = await self.backend.open_channel(req)
+        if req.first_post:
+            first = req.first_post
+            await self.backend.post(ChannelPost(incident_id=req.incident_id, channel=ref, text=first.text, idempotency_key=first.idempotency_key))
+        return ref
 
     @activity.defn
     async def post_to_channel(self, req: ChannelPost) -> None:

@@ -21,7 +21,7 @@ from tests.support import Warroom
 from worker.temporal import ensure_search_attributes
 
 HISTORIES = Path(__file__).parent / "histories"
-VERSION = "v6"
+VERSION = "v7"
 
 
 async def sev1_full_lifecycle(w: Warroom):

@@ -171,8 +171,28 @@ async def test_an_unreadable_change_log_does_not_hold_up_the_incident(warroom, m
     handle = await warroom.declare("Checkout errors", severity="SEV3")
     state = await warroom.state(handle)
     assert state.channel is not None and state.suspects == []
+    assert any(e.kind == "suspects" and "could not be read at declaration" in e.text for e in state.timeline)
     assert any(e.kind == "integration_error" and "List recent changes to checkout failed" in e.text for e in state.timeline)
     assert any("List recent changes to checkout failed: change log unavailable" in text for text in warroom.messages(state))
+
+
+async def test_the_declaration_brings_the_suspects_and_the_channel_its_first_update(gateway, warroom):
+    """No activity reads the changes and none posts the first update: the
+    declaration's local activity and the channel's opening do, a workflow task
+    less each for every new incident."""
+    change = await record(gateway, warroom, service="checkout", what="v42")
+    handle = await warroom.declare("Checkout errors", severity="SEV3")
+    state = await warroom.state(handle)
+    assert [c.id for c in state.suspects] == [change]
+    scheduled = [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        async for e in handle.fetch_history_events()
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ]
+    assert scheduled.count("open_channel") == 1 and "list_recent_changes" not in scheduled
+    messages = warroom.messages(state)
+    assert sum("Investigating" in text for text in messages) == 1, messages
+    assert "Investigating" in messages[1] and "First suspects" in messages[2], "opened, first update, then the suspects"
 
 
 async def test_an_incident_with_suspects_a_linked_rollback_and_a_change_during_it_replays(gateway, warroom):

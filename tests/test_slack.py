@@ -7,7 +7,9 @@ from datetime import date
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from activities.chat import ChannelArchive, ChannelBookmark, ChannelPost, ChannelTopic, DirectMessage, OpenChannel
+from activities.chat import (
+    ChannelArchive, ChannelBookmark, ChannelPost, ChannelTopic, ChatActivities, DirectMessage, FirstPost, OpenChannel,
+)
 from activities.slack import SlackChat
 from tests.fakes.server import Served, json_response
 from tests.fakes.slack import FakeSlack
@@ -72,6 +74,23 @@ async def test_a_create_whose_answer_was_lost_is_found_by_the_retry(fake, chat):
     assert fake.faults.injected["500-after"] > 0
     assert [c["name"] for c in fake.channels.values()] == [ref.name]
     assert len(fake.channel(ref.name)["bookmarks"]) == 2
+
+
+async def test_the_opening_activity_posts_the_first_update_once_however_often_it_is_retried(fake, chat):
+    fake.faults.rate = 0.5  # seeded 429s and 500s, some after Slack applied the call
+    opening_with_update = opening(first_post=FirstPost(text="Investigating: checkout down", idempotency_key="inc-1:1:first"))
+    refs = []
+    for _ in range(60):
+        try:
+            refs.append(await ChatActivities(chat).open_channel(opening_with_update))
+        except ApplicationError as err:
+            assert not err.non_retryable
+        if len(refs) == 2:  # and once more after it succeeded, as a retry after a lost answer would
+            break
+    assert len(refs) == 2 and refs[0] == refs[1]
+    assert fake.faults.injected["500-after"] > 0
+    assert [c["name"] for c in fake.channels.values() if c.get("is_channel")] == [refs[0].name]
+    assert [m["text"] for m in fake.messages(refs[0].id)] == ["Investigating: checkout down"]
 
 
 async def test_posts_are_idempotent_by_key_and_archive_is_too(fake, chat):

@@ -35,6 +35,10 @@ def create_app(settings: Settings, client: Client, tracing: TracerProvider | Non
         title="warroom gateway",
         version=version("warroom"),
         description="Alert intake and incident API for warroom: every incident is a durable Temporal workflow.",
+        # warroom traces requests itself (TraceRequests, continuing into the Temporal
+        # calls) and serves its own /metrics; FastAPI's native telemetry would double
+        # them under a global OpenTelemetry provider, and checks for one on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.client = client

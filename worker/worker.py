@@ -43,6 +43,7 @@ def build_activities(settings: Settings, client: Client) -> list[Callable[..., A
     paging = PagingActivities(chat, settings.policy, pager(settings))
     postmortems = PostmortemActivities(settings.data_dir)
     followup = FollowUpActivities(client, settings, chat, tracker)
+    changes = ChangeActivities(client, settings.task_queue)
     return [
         chat_acts.open_channel,
         chat_acts.post_to_channel,
@@ -54,8 +55,8 @@ def build_activities(settings: Settings, client: Client) -> list[Callable[..., A
         TrackerActivities(tracker).create_action_item,
         paging.page_responder,
         paging.update_page,
-        PolicyActivities(settings).load_incident_context,
-        ChangeActivities(client, settings.task_queue).list_recent_changes,
+        PolicyActivities(settings, changes).load_incident_context,
+        changes.list_recent_changes,
         postmortems.write_postmortem_draft,
         postmortems.check_postmortem,
         ArchiveActivities(settings.data_dir).archive_incident,

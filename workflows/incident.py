@@ -20,11 +20,12 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
-    from activities.policy import PolicyActivities
+    from activities.changes import RecentChanges
+    from activities.policy import IncidentContextRequest, PolicyActivities
     from warroom import models as m
     from warroom.policy import Policy
     from workflows.changes import CHANGE_RECORDED
-    from workflows.lifecycle import BARRIER, Effect, Lifecycle, Refused, lane_of
+    from workflows.lifecycle import BARRIER, SUSPECT_WINDOW, Effect, Lifecycle, Refused, lane_of
 
 SEVERITY = SearchAttributeKey.for_keyword("IncidentSeverity")
 PHASE = SearchAttributeKey.for_keyword("IncidentPhase")
@@ -47,10 +48,24 @@ OWN_TIMERS = "deadlines-fire-on-their-own-timer"
 PAGERDUTY_EVENTS = "pagerduty-ack-resolve-events"  # acknowledging and resolving a page reaches PagerDuty
 GOLDEN_SIGNALS = "golden-signals-verify-gate"  # signal snapshots; verify closes only on healthy signals
 INVESTIGATION_AIDS = "recent-changes-and-bridge"  # suspects at declaration, rollbacks name a change, war-room bridge
-# Every change above, in one marker: an incident started since records this one
-# instead of a marker and a search-attribute update per change (a cost the server
-# pays on every new incident). A change added later gets a marker of its own again.
-FOLDED = "changes-through-investigation-aids"
+# Recent changes come with the policy, in the declaration's local activity: an
+# activity and a workflow task less per incident.
+SUSPECTS_WITH_POLICY = "recent-changes-read-with-the-policy"
+FIRST_POST_WITH_CHANNEL = "first-update-posted-as-the-channel-opens"  # one activity opens and posts
+# Markers that each stand for every change before them: an incident records the
+# newest instead of a marker and a search-attribute update per change (a cost the
+# server pays on every new incident). A change added later gets a marker of its
+# own until the next fold. Newest first; never remove one.
+FOLDS = {
+    "changes-through-first-post-with-channel": frozenset({
+        CHANNEL_ATTRIBUTE, EFFECT_LANES, DEADLINE_TIMING, INLINE_EFFECTS, OWN_TIMERS, PAGERDUTY_EVENTS, GOLDEN_SIGNALS,
+        INVESTIGATION_AIDS, SUSPECTS_WITH_POLICY, FIRST_POST_WITH_CHANNEL,
+    }),
+    "changes-through-investigation-aids": frozenset({
+        CHANNEL_ATTRIBUTE, EFFECT_LANES, DEADLINE_TIMING, INLINE_EFFECTS, OWN_TIMERS, PAGERDUTY_EVENTS, GOLDEN_SIGNALS,
+        INVESTIGATION_AIDS,
+    }),
+}
 
 # Every responder message: a signal and an update of the same name, one JSON object each.
 MESSAGES: dict[str, type[m.Message] | type[m.AlertBatch]] = {
@@ -89,7 +104,7 @@ class IncidentWorkflow:
         self.lanes = False
         self.exact_deadlines = False
         self.own_timers = False
-        self.folded = False
+        self.folded: frozenset[str] = frozenset()  # the changes this run's fold marker stands for
         self.inline_effects = False
         self.messages_this_run = 0
         self.visible: dict[str, Any] = {}
@@ -106,7 +121,7 @@ class IncidentWorkflow:
 
     @workflow.run
     async def run(self, inp: m.IncidentInput) -> dict[str, Any]:
-        self.folded = workflow.patched(FOLDED)
+        self.folded = next((changes for marker, changes in FOLDS.items() if workflow.patched(marker)), frozenset())
         if self.life is None:
             await self._declare(inp)
         else:
@@ -147,17 +162,22 @@ class IncidentWorkflow:
         return life.state.public()
 
     async def _declare(self, inp: m.IncidentInput) -> None:
+        incident_id, declared = workflow.info().workflow_id, workflow.now()
+        window = None
+        if self._patched(SUSPECTS_WITH_POLICY):
+            window = RecentChanges(service=inp.service, since=declared - SUSPECT_WINDOW, until=declared, incident_id=incident_id)
         context = await workflow.execute_local_activity_method(
             PolicyActivities.load_incident_context,
-            workflow.info().workflow_id,
+            IncidentContextRequest(incident_id=incident_id, recent_changes=window),
             start_to_close_timeout=timedelta(seconds=10),
-            summary="Load severity policy",
+            summary="Load severity policy and recent changes",
         )
         policy = Policy.model_validate(context.policy)
-        self.life = Lifecycle.declare(workflow.info().workflow_id, inp, policy, context.links, workflow.now())
+        self.life = Lifecycle.declare(incident_id, inp, policy, context.links, workflow.now())
         self._rule_patches(self.life)
+        self.life.first_post_with_channel = self._patched(FIRST_POST_WITH_CHANNEL)
         workflow.upsert_memo({"title": inp.title})
-        self.life.mobilize(workflow.now())
+        self.life.mobilize(workflow.now(), context.recent_changes, context.changes_unread)
 
     async def _sleep_until_next_deadline(self) -> datetime | None:
         """Wait for a message, an effect, or the nearest deadline; the time that
@@ -195,8 +215,8 @@ class IncidentWorkflow:
 
     def _patched(self, change: str) -> bool:
         """`workflow.patched`, answered without a marker of its own for a change
-        folded into FOLDED when this run has that marker."""
-        return self.folded or workflow.patched(change)
+        this run's fold marker stands for."""
+        return change in self.folded or workflow.patched(change)
 
     def _should_continue_as_new(self) -> bool:
         info = workflow.info()

@@ -18,7 +18,9 @@ from pydantic import BaseModel
 
 from activities.archive import ArchiveActivities, ArchiveRequest
 from activities.changes import ChangeActivities, RecentChanges
-from activities.chat import ChannelArchive, ChannelBookmark, ChannelPost, ChannelTopic, ChatActivities, DirectMessage, OpenChannel
+from activities.chat import (
+    ChannelArchive, ChannelBookmark, ChannelPost, ChannelTopic, ChatActivities, DirectMessage, FirstPost, OpenChannel,
+)
 from activities.paging import PageRequest, PageResult, PageUpdate, PagingActivities
 from activities.postmortem import CheckRequest, DraftRequest, PostmortemActivities
 from activities.routing import RoutingActivities
@@ -151,6 +153,7 @@ class Lifecycle:
         # Suspects, rollbacks naming a change and the bridge: off for incidents
         # started before them (see INVESTIGATION_AIDS in workflows/incident.py).
         self.investigation_aids = False
+        self.first_post_with_channel = False  # the workflow's FIRST_POST_WITH_CHANNEL patch
 
     # --- construction ----------------------------------------------------------------
 
@@ -185,9 +188,12 @@ class Lifecycle:
             life.log(now, commander, "role", f"{commander} is incident commander")
         return life
 
-    def mobilize(self, now: datetime) -> None:
-        """Seed 003 phase 2: channel, status page banner, people, update cadence."""
+    def mobilize(self, now: datetime, suspects: list[Change] | None = None, unread: str | None = None) -> None:
+        """Seed 003 phase 2: channel, status page banner, people, update cadence.
+        `suspects` are the recent changes when the declaration read them already."""
         s = self.state
+        first = self.update_text("Investigating", s.impact.description or s.title, now)
+        with_channel = self.first_post_with_channel
         self.effect(
             ChatActivities.open_channel,
             lambda key: OpenChannel(
@@ -198,12 +204,20 @@ class Lifecycle:
                 topic=self.topic(),
                 invite=sorted(set(self.policy.service(s.service).responders + list(s.roles.values()))),
                 bookmarks=dict(s.links),
+                first_post=FirstPost(text=first, idempotency_key=f"{key}:first") if with_channel else None,
             ),
-            "Open incident channel",
+            "Open incident channel, post initial update" if with_channel else "Open incident channel",
             then=self._channel_opened,
+            # Without a channel the update goes wherever posts go then, as on its own.
+            failed=(lambda reason: self.post(first, "Post initial update")) if with_channel else None,
         )
-        self.post(self.update_text("Investigating", s.impact.description or s.title, now), "Post initial update")
-        if self.investigation_aids:
+        if not with_channel:
+            self.post(first, "Post initial update")
+        if self.investigation_aids and suspects is not None:
+            self.list_suspects(suspects, now)
+        elif self.investigation_aids:
+            if unread:
+                self.log(now, "warroom", "suspects", f"the change log could not be read at declaration ({unread}); reading it again")
             declared = s.metrics.declared_at
             self.effect(
                 ChangeActivities.list_recent_changes,
