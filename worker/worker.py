@@ -55,7 +55,7 @@ def build_activities(settings: Settings, client: Client) -> list[Callable[..., A
         TrackerActivities(tracker).create_action_item,
         paging.page_responder,
         paging.update_page,
-        PolicyActivities(settings, changes).load_incident_context,
+        PolicyActivities(settings).load_incident_context,
         changes.list_recent_changes,
         postmortems.write_postmortem_draft,
         postmortems.check_postmortem,

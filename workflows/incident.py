@@ -15,17 +15,16 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
-    from activities.changes import RecentChanges
-    from activities.policy import IncidentContextRequest, PolicyActivities
+    from activities.policy import PolicyActivities
     from warroom import models as m
     from warroom.policy import Policy
     from workflows.changes import CHANGE_RECORDED
-    from workflows.lifecycle import BARRIER, SUSPECT_WINDOW, Effect, Lifecycle, Refused, lane_of
+    from workflows.lifecycle import BARRIER, Effect, Lifecycle, Refused, lane_of
 
 SEVERITY = SearchAttributeKey.for_keyword("IncidentSeverity")
 PHASE = SearchAttributeKey.for_keyword("IncidentPhase")
@@ -48,9 +47,9 @@ OWN_TIMERS = "deadlines-fire-on-their-own-timer"
 PAGERDUTY_EVENTS = "pagerduty-ack-resolve-events"  # acknowledging and resolving a page reaches PagerDuty
 GOLDEN_SIGNALS = "golden-signals-verify-gate"  # signal snapshots; verify closes only on healthy signals
 INVESTIGATION_AIDS = "recent-changes-and-bridge"  # suspects at declaration, rollbacks name a change, war-room bridge
-# Recent changes come with the policy, in the declaration's local activity: an
-# activity and a workflow task less per incident.
-SUSPECTS_WITH_POLICY = "recent-changes-read-with-the-policy"
+# Recent changes are read by a local activity once the channel is open: no
+# activity task and no workflow task of their own (and no wait in the first one).
+LOCAL_CHANGE_READS = "recent-changes-read-by-local-activity"
 FIRST_POST_WITH_CHANNEL = "first-update-posted-as-the-channel-opens"  # one activity opens and posts
 # Markers that each stand for every change before them: an incident records the
 # newest instead of a marker and a search-attribute update per change (a cost the
@@ -59,7 +58,7 @@ FIRST_POST_WITH_CHANNEL = "first-update-posted-as-the-channel-opens"  # one acti
 FOLDS = {
     "changes-through-first-post-with-channel": frozenset({
         CHANNEL_ATTRIBUTE, EFFECT_LANES, DEADLINE_TIMING, INLINE_EFFECTS, OWN_TIMERS, PAGERDUTY_EVENTS, GOLDEN_SIGNALS,
-        INVESTIGATION_AIDS, SUSPECTS_WITH_POLICY, FIRST_POST_WITH_CHANNEL,
+        INVESTIGATION_AIDS, LOCAL_CHANGE_READS, FIRST_POST_WITH_CHANNEL,
     }),
     "changes-through-investigation-aids": frozenset({
         CHANNEL_ATTRIBUTE, EFFECT_LANES, DEADLINE_TIMING, INLINE_EFFECTS, OWN_TIMERS, PAGERDUTY_EVENTS, GOLDEN_SIGNALS,
@@ -162,22 +161,19 @@ class IncidentWorkflow:
         return life.state.public()
 
     async def _declare(self, inp: m.IncidentInput) -> None:
-        incident_id, declared = workflow.info().workflow_id, workflow.now()
-        window = None
-        if self._patched(SUSPECTS_WITH_POLICY):
-            window = RecentChanges(service=inp.service, since=declared - SUSPECT_WINDOW, until=declared, incident_id=incident_id)
         context = await workflow.execute_local_activity_method(
             PolicyActivities.load_incident_context,
-            IncidentContextRequest(incident_id=incident_id, recent_changes=window),
+            workflow.info().workflow_id,
             start_to_close_timeout=timedelta(seconds=10),
-            summary="Load severity policy and recent changes",
+            summary="Load severity policy",
         )
         policy = Policy.model_validate(context.policy)
-        self.life = Lifecycle.declare(incident_id, inp, policy, context.links, workflow.now())
+        self.life = Lifecycle.declare(workflow.info().workflow_id, inp, policy, context.links, workflow.now())
         self._rule_patches(self.life)
         self.life.first_post_with_channel = self._patched(FIRST_POST_WITH_CHANNEL)
+        self.life.local_change_reads = self._patched(LOCAL_CHANGE_READS)
         workflow.upsert_memo({"title": inp.title})
-        self.life.mobilize(workflow.now(), context.recent_changes, context.changes_unread)
+        self.life.mobilize(workflow.now())
 
     async def _sleep_until_next_deadline(self) -> datetime | None:
         """Wait for a message, an effect, or the nearest deadline; the time that
@@ -290,7 +286,8 @@ class IncidentWorkflow:
             arg = effect.build(effect.key)
             if arg is not None:
                 try:
-                    result = await workflow.execute_activity_method(
+                    run = workflow.execute_local_activity_method if effect.local else workflow.execute_activity_method
+                    result = await run(
                         effect.activity,
                         arg,
                         summary=effect.summary,
@@ -298,10 +295,11 @@ class IncidentWorkflow:
                         schedule_to_close_timeout=INTEGRATION_DEADLINE,
                         retry_policy=INTEGRATION_RETRY,
                     )
+                except FailureError as err:  # an ActivityError; a local activity's own failure comes unwrapped
+                    self.life.integration_failed(effect, _reason(err), workflow.now())
+                else:
                     if effect.then:
                         effect.then(result)
-                except ActivityError as err:
-                    self.life.integration_failed(effect, _reason(err), workflow.now())
         finally:
             self.busy.discard(lane)
             self.wake = True
@@ -405,6 +403,6 @@ def _actor(payload: Any) -> str:
     return str(payload.get("by") or "unknown") if isinstance(payload, dict) else "unknown"
 
 
-def _reason(err: ActivityError) -> str:
-    cause = err.cause
+def _reason(err: FailureError) -> str:
+    cause = err.cause if isinstance(err, ActivityError) else err
     return str(cause.message if isinstance(cause, ApplicationError) else cause or err)

@@ -84,6 +84,7 @@ class Effect:
     key: str
     then: Callable[[Any], None] | None = None
     failed: Callable[[str], None] | None = None
+    local: bool = False  # a quick call run as a local activity: no activity or workflow task of its own
 
 
 # Effects run in lanes, one at a time per lane, lanes side by side. What ends up
@@ -154,6 +155,7 @@ class Lifecycle:
         # started before them (see INVESTIGATION_AIDS in workflows/incident.py).
         self.investigation_aids = False
         self.first_post_with_channel = False  # the workflow's FIRST_POST_WITH_CHANNEL patch
+        self.local_change_reads = False  # its LOCAL_CHANGE_READS patch
 
     # --- construction ----------------------------------------------------------------
 
@@ -188,9 +190,8 @@ class Lifecycle:
             life.log(now, commander, "role", f"{commander} is incident commander")
         return life
 
-    def mobilize(self, now: datetime, suspects: list[Change] | None = None, unread: str | None = None) -> None:
-        """Seed 003 phase 2: channel, status page banner, people, update cadence.
-        `suspects` are the recent changes when the declaration read them already."""
+    def mobilize(self, now: datetime) -> None:
+        """Seed 003 phase 2: channel, status page banner, people, update cadence."""
         s = self.state
         first = self.update_text("Investigating", s.impact.description or s.title, now)
         with_channel = self.first_post_with_channel
@@ -213,17 +214,14 @@ class Lifecycle:
         )
         if not with_channel:
             self.post(first, "Post initial update")
-        if self.investigation_aids and suspects is not None:
-            self.list_suspects(suspects, now)
-        elif self.investigation_aids:
-            if unread:
-                self.log(now, "warroom", "suspects", f"the change log could not be read at declaration ({unread}); reading it again")
+        if self.investigation_aids:
             declared = s.metrics.declared_at
             self.effect(
                 ChangeActivities.list_recent_changes,
                 lambda key: RecentChanges(service=s.service, since=declared - SUSPECT_WINDOW, until=declared, incident_id=s.id),
                 f"List recent changes to {s.service}",
                 then=lambda changes: self.list_suspects(changes, now),
+                local=self.local_change_reads,
             )
         self.publish(PublicStatus.INVESTIGATING, now)
         self.snapshot_signals("declaration", now)
@@ -923,10 +921,10 @@ class Lifecycle:
 
     def effect(
         self, activity: Callable[..., Any], build: Callable[[str], BaseModel | None], summary: str,
-        then: Callable[[Any], None] | None = None, failed: Callable[[str], None] | None = None,
+        then: Callable[[Any], None] | None = None, failed: Callable[[str], None] | None = None, local: bool = False,
     ) -> None:
         self.state.effect_seq += 1
-        self.outbox.append(Effect(activity, build, summary, f"{self.state.id}:{self.state.effect_seq}", then, failed))
+        self.outbox.append(Effect(activity, build, summary, f"{self.state.id}:{self.state.effect_seq}", then, failed, local))
 
     def post(self, text: str, summary: str) -> None:
         """Post in the incident channel; once it is archived, the timeline is the record."""
