@@ -7,8 +7,16 @@ import asyncio
 import contextlib
 import os
 import socket
+import tempfile
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+
+from temporalio.client import Client
+
+from warroom.settings import Settings
+from worker.devserver import dev_server
+from worker.temporal import connect
 
 RESULTS = Path(__file__).parent / "RESULTS.md"
 
@@ -38,6 +46,18 @@ async def process(*argv: str, env: dict[str, str] | None = None) -> AsyncIterato
     finally:
         proc.terminate()
         await proc.wait()
+
+
+@contextlib.asynccontextmanager
+async def fresh_dev_server(port: int) -> AsyncIterator[tuple[Client, Settings]]:
+    """A dev server on a database of its own, gone afterwards: no run inherits another's."""
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(
+            data_dir=Path(tmp), config=None, temporal_address=f"127.0.0.1:{port}", temporal_ui_port=port + 1000,
+            task_queue=f"bench-{uuid.uuid4().hex[:6]}",
+        )
+        async with dev_server(settings):
+            yield await connect(settings), settings
 
 
 def free_port() -> int:

@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import os
 import sys
-import tempfile
 import time
 import uuid
 from statistics import median
@@ -33,12 +32,10 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
 from benchmarks.baseline import BaselineAlertWorkflow
-from benchmarks.common import cpu_seconds, free_port, percentile, process, write_section
+from benchmarks.common import cpu_seconds, free_port, fresh_dev_server, percentile, process, write_section
 from warroom import models as m
 from warroom.settings import Settings
-from worker.devserver import dev_server
 from activities.routing import chain_id
-from worker.temporal import connect
 
 
 
@@ -167,14 +164,8 @@ async def _until_up(http: aiohttp.ClientSession) -> None:
 
 async def on_fresh_server(phase, args: argparse.Namespace) -> dict[str, Any]:
     """Each phase gets a dev server of its own: neither inherits the other's database."""
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(
-            data_dir=Path(tmp), config=None, temporal_address="127.0.0.1:17433", temporal_ui_port=18433,
-            task_queue=f"bench-{uuid.uuid4().hex[:6]}",
-        )
-        async with dev_server(settings):
-            client = await connect(settings)
-            return await phase(client, settings, args.alerts, args.keys, args.concurrency)
+    async with fresh_dev_server(17433) as (client, settings):
+        return await phase(client, settings, args.alerts, args.keys, args.concurrency)
 
 
 def pct(values: list[float], q: float) -> float:

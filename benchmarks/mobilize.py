@@ -15,22 +15,18 @@ import argparse
 import asyncio
 import os
 import sys
-import tempfile
 import time
 import uuid
-from pathlib import Path
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
 from benchmarks.baseline import BaselineMobilizeWorkflow, noop
-from benchmarks.common import percentile, write_section
+from benchmarks.common import fresh_dev_server, percentile, write_section
 from warroom import models as m
 from warroom.settings import Settings
-from worker.devserver import dev_server
 from worker.incidents import start_incident
-from worker.temporal import connect
 from worker.worker import build_worker
 
 # What "mobilized" waits for: the channel, the status page and the first page.
@@ -131,14 +127,8 @@ async def main(argv: list[str] | None = None) -> str:
     args = parser.parse_args(argv)
     if args.quick:
         args.incidents = 20
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(
-            data_dir=Path(tmp), config=None, temporal_address="127.0.0.1:17434", temporal_ui_port=18434,
-            task_queue=f"bench-{uuid.uuid4().hex[:6]}",
-        )
-        async with dev_server(settings):
-            client = await connect(settings)
-            runs = {c: await measure(client, settings, args.incidents, c) for c in map(int, args.concurrency.split(","))}
+    async with fresh_dev_server(17434) as (client, settings):
+        runs = {c: await measure(client, settings, args.incidents, c) for c in map(int, args.concurrency.split(","))}
     text = report(args, runs)
     if not args.no_write and not args.quick:
         write_section("mobilize", text)
