@@ -210,3 +210,21 @@ async def test_closed_incidents_refuse_messages_in_words(warroom):
     await handle.result()
     with pytest.raises(Exception):
         await warroom.send(handle, "note", text="late")
+
+
+async def test_every_message_is_a_signal_and_an_update_the_temporal_ui_lists(warroom):
+    """The workflow's metadata (what the Temporal UI offers to send) names every
+    message twice, and the update's validator refuses bad input with its reason."""
+    from temporalio.api.sdk.v1 import WorkflowMetadata
+
+    from workflows.incident import MESSAGES
+
+    handle = await warroom.declare("Checkout failing", severity="SEV3")
+    await warroom.state(handle)
+    meta = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+    signals = {s.name for s in meta.definition.signal_definitions}
+    updates = {u.name for u in meta.definition.update_definitions}
+    assert set(MESSAGES) <= signals and set(MESSAGES) <= updates
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await handle.execute_update("resolve", {"by": "alice", "summary": 42})
+    assert refused.value.cause.message == "resolve: summary: Input should be a valid string"

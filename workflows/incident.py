@@ -92,7 +92,34 @@ MAX_MESSAGES_PER_RUN = 1_000
 TIMER_GRANULARITY = timedelta(seconds=1)
 
 
+def _message_handlers(cls: type) -> type:
+    """A signal and an update per message, defined once on the class. (Registered
+    per instance instead, their definitions cost a tenth of the worker's time in
+    an alert storm: each one resolves its function's type hints again.)"""
+    for name, model in MESSAGES.items():
+        signal, update = _handlers_for(name, model)
+        setattr(cls, f"signal_{name}", signal)
+        setattr(cls, f"update_{name}", update)
+    return cls
+
+
+def _handlers_for(name: str, model: type) -> tuple[Any, Any]:
+    async def on_signal(self: Any, payload: dict[str, Any]) -> None:
+        await self._on_signal(name, model, payload)
+
+    async def on_update(self: Any, payload: dict[str, Any]) -> Any:
+        return await self._on_update(name, model, payload)
+
+    def validate(self: Any, payload: dict[str, Any]) -> None:
+        self._validate(name, model, payload)
+
+    update = workflow.update(name=name)(on_update)
+    update.validator(validate)
+    return workflow.signal(name=name)(on_signal), update
+
+
 @workflow.defn(name="IncidentWorkflow")
+@_message_handlers
 class IncidentWorkflow:
     @workflow.init
     def __init__(self, inp: m.IncidentInput) -> None:
@@ -114,9 +141,6 @@ class IncidentWorkflow:
             self.visible = {
                 key.name: value for key in SEARCH_ATTRIBUTES if (value := workflow.info().typed_search_attributes.get(key)) is not None
             }
-        for name, model in MESSAGES.items():
-            workflow.set_signal_handler(name, self._signal_handler(name, model))
-            workflow.set_update_handler(name, self._update_handler(name, model), validator=self._validator(name, model))
 
     @workflow.run
     async def run(self, inp: m.IncidentInput) -> dict[str, Any]:
@@ -329,57 +353,48 @@ class IncidentWorkflow:
 
     # --- messages ---------------------------------------------------------------------
 
-    def _signal_handler(self, name: str, model: type):
-        async def handle(payload: dict[str, Any]) -> None:
-            await workflow.wait_condition(lambda: self.life is not None)
-            assert self.life is not None
-            now = workflow.now()
-            self.messages_this_run += 1
+    async def _on_signal(self, name: str, model: type, payload: dict[str, Any]) -> None:
+        await workflow.wait_condition(lambda: self.life is not None)
+        assert self.life is not None
+        now = workflow.now()
+        self.messages_this_run += 1
+        try:
+            self.life.handle(name, model.model_validate(payload), now)
+        except ValidationError as err:
+            self.life.log(now, _actor(payload), "refused", f"{name} refused: {m.explain(err)}")
+        except Refused as err:
+            if name == "alerts":  # it left verify: the alerts belong to the next incident
+                self.life.pass_alerts_on(m.AlertBatch.model_validate(payload), now)
+            else:
+                self.life.log(now, _actor(payload), "refused", f"{name} refused: {err}")
+        self.wake = True
+
+    def _validate(self, name: str, model: type, payload: dict[str, Any]) -> None:
+        try:
+            msg = model.model_validate(payload)
+        except ValidationError as err:
+            raise ApplicationError(f"{name}: {m.explain(err)}", type="InvalidMessage", non_retryable=True)
+        if self.life is not None:
             try:
-                self.life.handle(name, model.model_validate(payload), now)
-            except ValidationError as err:
-                self.life.log(now, _actor(payload), "refused", f"{name} refused: {m.explain(err)}")
+                self.life.check(name, msg)
             except Refused as err:
-                if name == "alerts":  # it left verify: the alerts belong to the next incident
-                    self.life.pass_alerts_on(m.AlertBatch.model_validate(payload), now)
-                else:
-                    self.life.log(now, _actor(payload), "refused", f"{name} refused: {err}")
+                kind = "IncidentLeftVerify" if name == "alerts" else "Refused"
+                raise ApplicationError(str(err), type=kind, non_retryable=True)
+
+    async def _on_update(self, name: str, model: type, payload: dict[str, Any]) -> Any:
+        await workflow.wait_condition(lambda: self.life is not None)
+        assert self.life is not None
+        self.messages_this_run += 1
+        try:
+            outcome = self.life.handle(name, model.model_validate(payload), workflow.now())
+        except Refused as err:
+            raise ApplicationError(str(err), type="Refused", non_retryable=True)
+        finally:
             self.wake = True
-
-        return handle
-
-    def _validator(self, name: str, model: type):
-        def validate(payload: dict[str, Any]) -> None:
-            try:
-                msg = model.model_validate(payload)
-            except ValidationError as err:
-                raise ApplicationError(f"{name}: {m.explain(err)}", type="InvalidMessage", non_retryable=True)
-            if self.life is not None:
-                try:
-                    self.life.check(name, msg)
-                except Refused as err:
-                    kind = "IncidentLeftVerify" if name == "alerts" else "Refused"
-                    raise ApplicationError(str(err), type=kind, non_retryable=True)
-
-        return validate
-
-    def _update_handler(self, name: str, model: type):
-        async def handle(payload: dict[str, Any]) -> Any:
-            await workflow.wait_condition(lambda: self.life is not None)
-            assert self.life is not None
-            self.messages_this_run += 1
-            try:
-                outcome = self.life.handle(name, model.model_validate(payload), workflow.now())
-            except Refused as err:
-                raise ApplicationError(str(err), type="Refused", non_retryable=True)
-            finally:
-                self.wake = True
-            s = self.life.state
-            if isinstance(outcome, m.AlertRouting):
-                return outcome
-            return m.Receipt(incident_id=s.id, phase=s.phase, severity=s.severity, text=outcome)
-
-        return handle
+        s = self.life.state
+        if isinstance(outcome, m.AlertRouting):
+            return outcome
+        return m.Receipt(incident_id=s.id, phase=s.phase, severity=s.severity, text=outcome)
 
     @workflow.signal(name=CHANGE_RECORDED)
     async def change_recorded(self, change: m.Change) -> None:
