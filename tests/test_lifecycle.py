@@ -228,3 +228,23 @@ async def test_every_message_is_a_signal_and_an_update_the_temporal_ui_lists(war
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await handle.execute_update("resolve", {"by": "alice", "summary": 42})
     assert refused.value.cause.message == "resolve: summary: Input should be a valid string"
+
+
+async def test_an_incident_started_with_its_memo_does_not_write_it_again(warroom):
+    """The gateway and the CLI start incidents with the title memo; writing it
+    again would cost every new incident an event and a visibility update."""
+    from temporalio.api.enums.v1 import EventType
+
+    from warroom import models as m
+    from worker.incidents import start_incident
+
+    inp = m.IncidentInput(title="Checkout failing", service="checkout", severity="SEV3", declared_by="alice")
+    handle = await start_incident(warroom.client, warroom.settings, "inc-memo-kept", inp)
+    warroom.track(handle.id)
+    await warroom.state(handle)
+    kinds = [e.event_type async for e in handle.fetch_history_events()]
+    assert EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED not in kinds
+    assert await (await handle.describe()).memo_value("title") == "Checkout failing"
+    bare = await warroom.declare("Checkout failing, started bare", severity="SEV3")
+    await warroom.state(bare)
+    assert await (await bare.describe()).memo_value("title") == "Checkout failing, started bare"

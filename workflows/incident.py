@@ -51,6 +51,7 @@ INVESTIGATION_AIDS = "recent-changes-and-bridge"  # suspects at declaration, rol
 # activity task and no workflow task of their own (and no wait in the first one).
 LOCAL_CHANGE_READS = "recent-changes-read-by-local-activity"
 FIRST_POST_WITH_CHANNEL = "first-update-posted-as-the-channel-opens"  # one activity opens and posts
+MEMO_FROM_START = "title-memo-kept-from-the-start"  # no memo upsert when the start carried it
 # Markers that each stand for every change before them: an incident records the
 # newest instead of a marker and a search-attribute update per change (a cost the
 # server pays on every new incident). A change added later gets a marker of its
@@ -58,7 +59,7 @@ FIRST_POST_WITH_CHANNEL = "first-update-posted-as-the-channel-opens"  # one acti
 FOLDS = {
     "changes-through-first-post-with-channel": frozenset({
         CHANNEL_ATTRIBUTE, EFFECT_LANES, DEADLINE_TIMING, INLINE_EFFECTS, OWN_TIMERS, PAGERDUTY_EVENTS, GOLDEN_SIGNALS,
-        INVESTIGATION_AIDS, LOCAL_CHANGE_READS, FIRST_POST_WITH_CHANNEL,
+        INVESTIGATION_AIDS, LOCAL_CHANGE_READS, FIRST_POST_WITH_CHANNEL, MEMO_FROM_START,
     }),
     "changes-through-investigation-aids": frozenset({
         CHANNEL_ATTRIBUTE, EFFECT_LANES, DEADLINE_TIMING, INLINE_EFFECTS, OWN_TIMERS, PAGERDUTY_EVENTS, GOLDEN_SIGNALS,
@@ -196,7 +197,8 @@ class IncidentWorkflow:
         self._rule_patches(self.life)
         self.life.first_post_with_channel = self._patched(FIRST_POST_WITH_CHANNEL)
         self.life.local_change_reads = self._patched(LOCAL_CHANGE_READS)
-        workflow.upsert_memo({"title": inp.title})
+        if not self._patched(MEMO_FROM_START) or workflow.memo_value("title", None, type_hint=str) != inp.title:
+            workflow.upsert_memo({"title": inp.title})  # a start without the memo (`start_options`)
         self.life.mobilize(workflow.now())
 
     async def _sleep_until_next_deadline(self) -> datetime | None:
