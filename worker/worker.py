@@ -43,7 +43,6 @@ def build_activities(settings: Settings, client: Client) -> list[Callable[..., A
     paging = PagingActivities(chat, settings.policy, pager(settings))
     postmortems = PostmortemActivities(settings.data_dir)
     followup = FollowUpActivities(client, settings, chat, tracker)
-    changes = ChangeActivities(client, settings.task_queue)
     return [
         chat_acts.open_channel,
         chat_acts.post_to_channel,
@@ -56,7 +55,7 @@ def build_activities(settings: Settings, client: Client) -> list[Callable[..., A
         paging.page_responder,
         paging.update_page,
         PolicyActivities(settings).load_incident_context,
-        changes.list_recent_changes,
+        ChangeActivities(client, settings.task_queue).list_recent_changes,
         postmortems.write_postmortem_draft,
         postmortems.check_postmortem,
         ArchiveActivities(settings.data_dir).archive_incident,

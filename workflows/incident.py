@@ -56,15 +56,14 @@ MEMO_FROM_START = "title-memo-kept-from-the-start"  # no memo upsert when the st
 # newest instead of a marker and a search-attribute update per change (a cost the
 # server pays on every new incident). A change added later gets a marker of its
 # own until the next fold. Newest first; never remove one.
+_THROUGH_INVESTIGATION_AIDS = frozenset({
+    CHANNEL_ATTRIBUTE, EFFECT_LANES, DEADLINE_TIMING, INLINE_EFFECTS, OWN_TIMERS, PAGERDUTY_EVENTS, GOLDEN_SIGNALS,
+    INVESTIGATION_AIDS,
+})
 FOLDS = {
-    "changes-through-first-post-with-channel": frozenset({
-        CHANNEL_ATTRIBUTE, EFFECT_LANES, DEADLINE_TIMING, INLINE_EFFECTS, OWN_TIMERS, PAGERDUTY_EVENTS, GOLDEN_SIGNALS,
-        INVESTIGATION_AIDS, LOCAL_CHANGE_READS, FIRST_POST_WITH_CHANNEL, MEMO_FROM_START,
-    }),
-    "changes-through-investigation-aids": frozenset({
-        CHANNEL_ATTRIBUTE, EFFECT_LANES, DEADLINE_TIMING, INLINE_EFFECTS, OWN_TIMERS, PAGERDUTY_EVENTS, GOLDEN_SIGNALS,
-        INVESTIGATION_AIDS,
-    }),
+    "changes-through-first-post-with-channel":
+        _THROUGH_INVESTIGATION_AIDS | {LOCAL_CHANGE_READS, FIRST_POST_WITH_CHANNEL, MEMO_FROM_START},
+    "changes-through-investigation-aids": _THROUGH_INVESTIGATION_AIDS,
 }
 
 # Every responder message: a signal and an update of the same name, one JSON object each.
@@ -231,7 +230,8 @@ class IncidentWorkflow:
         return None
 
     def _rule_patches(self, life: Lifecycle) -> None:
-        """The changes the incident rules already ask about while mobilizing."""
+        """The changes the incident rules ask about from mobilizing on, set on
+        declaration and on every resume (the mobilizing-only ones: `_declare`)."""
         life.golden_signals = self._patched(GOLDEN_SIGNALS)
         life.investigation_aids = self._patched(INVESTIGATION_AIDS)
 
