@@ -23,6 +23,7 @@ per alert, and stays far from Temporal's 10,000 signals per run.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import time
 from collections import OrderedDict
@@ -52,8 +53,13 @@ PHASE = SearchAttributeKey.for_keyword("IncidentPhase")
 
 
 def chain_id(source: str, dedup_key: str, generation: int = 1) -> str:
-    digest = hashlib.sha256(f"{source}\x00{dedup_key}".encode()).hexdigest()[:10]
+    digest = _digest(source, dedup_key)
     return f"inc-{digest}" if generation == 1 else f"inc-{digest}-{generation}"
+
+
+@functools.lru_cache(maxsize=REMEMBERED_KEYS)
+def _digest(source: str, dedup_key: str) -> str:
+    return hashlib.sha256(f"{source}\x00{dedup_key}".encode()).hexdigest()[:10]
 
 
 def generation_of(incident_id: str) -> int:
@@ -74,6 +80,7 @@ class Routed:
 @dataclass
 class _Flight:
     waiting: list[tuple[list[m.AlertEvent], int, asyncio.Future[Routed]]] = field(default_factory=list)
+    followers: asyncio.Task[None] | None = None  # delivers what queued behind the first
 
 
 class AlertRouter:
@@ -87,25 +94,35 @@ class AlertRouter:
         groups: dict[Key, list[m.AlertEvent]] = {}
         for alert in intake.alerts:
             groups.setdefault((alert.source, alert.dedup_key), []).append(alert)
-        routed = await asyncio.gather(
+        calls = [
             *(self._submit(key, alerts, intake.truncated) for key, alerts in groups.items()),
             *(self.acknowledge(key) for key in intake.acknowledged),
-        )
-        return list(routed)
+        ]
+        if len(calls) == 1:  # most webhooks carry one alert: no task to gather it in
+            return [await calls[0]]
+        return list(await asyncio.gather(*calls))
 
     # --- folding ----------------------------------------------------------------------
 
     async def _submit(self, key: Key, alerts: list[m.AlertEvent], truncated: int) -> Routed:
-        future: asyncio.Future[Routed] = asyncio.get_running_loop().create_future()
+        """Deliver at once when nothing is in flight for the key; else wait for
+        the next delivery, which takes everything that queued meanwhile."""
         flight = self._flights.get(key)
-        if flight is None:
-            flight = self._flights[key] = _Flight()
-            asyncio.create_task(self._fly(key, flight))
-        flight.waiting.append((alerts, truncated, future))
-        return await future
+        if flight is not None:
+            future: asyncio.Future[Routed] = asyncio.get_running_loop().create_future()
+            flight.waiting.append((alerts, truncated, future))
+            return await future
+        flight = self._flights[key] = _Flight()
+        try:
+            return await self.deliver(key, m.AlertBatch(alerts=fold(alerts), truncated=truncated))
+        finally:
+            if flight.waiting:
+                flight.followers = asyncio.create_task(self._fly(key, flight))
+            else:
+                del self._flights[key]
 
     async def _fly(self, key: Key, flight: _Flight) -> None:
-        """Deliver whatever has queued for this key, one signal at a time."""
+        """Deliver whatever queued for this key behind the first, one signal at a time."""
         try:
             while flight.waiting:
                 taken, flight.waiting = flight.waiting, []

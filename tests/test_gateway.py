@@ -170,6 +170,9 @@ async def test_a_thousand_identical_alerts_in_parallel_make_one_incident(gateway
     assert {tuple(a["incidents"]) for a in answers} == {(chain_id("generic", "search-index-lag"),)}
     state = await incident(warroom, answers[0]["incidents"][0])
     assert state.alerts["search-index-lag"].count == 1000
+    history = await warroom.client.get_workflow_handle(state.id).fetch_history()
+    signals = sum(e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED for e in history.events)
+    assert signals <= 10, f"{signals} signals: the alerts that arrived while one was in flight did not go together"
 
 
 async def test_two_gateways_racing_on_one_key_make_one_incident(warroom):
