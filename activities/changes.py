@@ -10,6 +10,7 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.folding import Folding
 from warroom.models import Change
 from workflows.changes import MEMO_KEY, ChangeLog, ChangesWorkflow, ChangeWindow, changes_workflow_id, log_start_options, within
 
@@ -21,26 +22,37 @@ class RecentChanges(ChangeWindow):
 
 async def recent_changes(client: Client, service: str, window: ChangeWindow) -> list[Change]:
     """Newest first; none when the service never recorded a change."""
+    return within(await logged_changes(client, service), window)
+
+
+async def logged_changes(client: Client, service: str) -> list[Change]:
+    """Every change the service's log holds (its memo)."""
     try:
         described = await client.get_workflow_handle(changes_workflow_id(service)).describe()
     except RPCError as err:
         if err.status is RPCStatusCode.NOT_FOUND:
             return []
         raise
-    return within(await described.memo_value(MEMO_KEY, [], type_hint=list[Change]), window)
+    return await described.memo_value(MEMO_KEY, [], type_hint=list[Change])
 
 
 class ChangeActivities:
     def __init__(self, client: Client, task_queue: str):
         self.client = client
         self.task_queue = task_queue
+        self._watching: Folding[str, str, list[Change]] = Folding(self._watch_then_read)
 
     @activity.defn
     async def list_recent_changes(self, req: RecentChanges) -> list[Change]:
         """Watch first, then read: a change recorded in between is both read and told, never lost.
-        Two quick calls to Temporal, so incidents run it as a local activity."""
+        Two quick calls to Temporal, so incidents run it as a local activity; incidents
+        of one service declared together share them (one watch signal for all)."""
+        logged = await self._watching.submit(req.service, req.incident_id)
+        return within(logged, ChangeWindow(since=req.since, until=req.until))
+
+    async def _watch_then_read(self, service: str, incident_ids: list[str]) -> list[Change]:
         await self.client.start_workflow(
-            ChangesWorkflow.run, ChangeLog(service=req.service), start_signal="watch", start_signal_args=[req.incident_id],
-            **log_start_options(req.service, self.task_queue),
+            ChangesWorkflow.run, ChangeLog(service=service), start_signal="watch", start_signal_args=[incident_ids],
+            **log_start_options(service, self.task_queue),
         )
-        return await recent_changes(self.client, req.service, ChangeWindow(since=req.since, until=req.until))
+        return await logged_changes(self.client, service)

@@ -27,7 +27,7 @@ import functools
 import hashlib
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from temporalio import activity
@@ -38,6 +38,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from warroom import models as m
 from warroom.intake import Intake
+from activities.folding import Folding
 from warroom.settings import Settings
 
 Outcome = Literal["opened", "joined", "ignored", "acknowledged"]
@@ -77,17 +78,11 @@ class Routed:
     alerts: int
 
 
-@dataclass
-class _Flight:
-    waiting: list[tuple[list[m.AlertEvent], int, asyncio.Future[Routed]]] = field(default_factory=list)
-    followers: asyncio.Task[None] | None = None  # delivers what queued behind the first
-
-
 class AlertRouter:
     def __init__(self, client: Client, settings: Settings):
         self.client = client
         self.settings = settings
-        self._flights: dict[Key, _Flight] = {}
+        self._folding: Folding[Key, tuple[list[m.AlertEvent], int], Routed] = Folding(self._deliver_folded)
         self._links: OrderedDict[Key, tuple[int, float]] = OrderedDict()
 
     async def route(self, intake: Intake) -> list[Routed]:
@@ -105,39 +100,13 @@ class AlertRouter:
     # --- folding ----------------------------------------------------------------------
 
     async def _submit(self, key: Key, alerts: list[m.AlertEvent], truncated: int) -> Routed:
-        """Deliver at once when nothing is in flight for the key; else wait for
-        the next delivery, which takes everything that queued meanwhile."""
-        flight = self._flights.get(key)
-        if flight is not None:
-            future: asyncio.Future[Routed] = asyncio.get_running_loop().create_future()
-            flight.waiting.append((alerts, truncated, future))
-            return await future
-        flight = self._flights[key] = _Flight()
-        try:
-            return await self.deliver(key, m.AlertBatch(alerts=fold(alerts), truncated=truncated))
-        finally:
-            if flight.waiting:
-                flight.followers = asyncio.create_task(self._fly(key, flight))
-            else:
-                del self._flights[key]
+        routed = await self._folding.submit(key, (alerts, truncated))
+        return replace(routed, alerts=sum(a.count for a in alerts))
 
-    async def _fly(self, key: Key, flight: _Flight) -> None:
-        """Deliver whatever queued for this key behind the first, one signal at a time."""
-        try:
-            while flight.waiting:
-                taken, flight.waiting = flight.waiting, []
-                alerts = fold([a for batch, _, _ in taken for a in batch])
-                batch = m.AlertBatch(alerts=alerts, truncated=max(t for _, t, _ in taken))
-                try:
-                    routed = await self.deliver(key, batch)
-                except Exception as err:  # every waiter hears of it
-                    for _, _, future in taken:
-                        future.set_exception(err)
-                    continue
-                for batch_alerts, _, future in taken:
-                    future.set_result(replace(routed, alerts=sum(a.count for a in batch_alerts)))
-        finally:
-            del self._flights[key]
+    async def _deliver_folded(self, key: Key, batches: list[tuple[list[m.AlertEvent], int]]) -> Routed:
+        """One signal for every batch that waited: identical notifications merged into counts."""
+        alerts = fold([a for batch, _ in batches for a in batch])
+        return await self.deliver(key, m.AlertBatch(alerts=alerts, truncated=max(t for _, t in batches)))
 
     # --- delivery along the chain -----------------------------------------------------
 

@@ -167,7 +167,7 @@ async def test_an_unreadable_change_log_does_not_hold_up_the_incident(warroom, m
     async def refuse(*args):
         raise ApplicationError("change log unavailable", non_retryable=True)
 
-    monkeypatch.setattr(activities.changes, "recent_changes", refuse)
+    monkeypatch.setattr(activities.changes, "logged_changes", refuse)
     handle = await warroom.declare("Checkout errors", severity="SEV3")
     state = await warroom.state(handle)
     assert state.channel is not None and state.suspects == []
@@ -243,3 +243,29 @@ async def test_a_closed_incident_stops_being_told_and_the_log_carries_on(gateway
         await asyncio.sleep(0.025)
     assert kinds.count(EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED) == 1, "told once, then dropped"
     assert EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED not in kinds
+
+
+async def test_incidents_of_one_service_declared_together_share_one_watch(warroom):
+    """A burst of new incidents of one service costs its change log a couple of
+    signals, not one each, and every incident is still told of later changes."""
+    from activities.changes import ChangeActivities, RecentChanges
+
+    acts = ChangeActivities(warroom.client, warroom.settings.task_queue)
+    since = await now(warroom) - timedelta(hours=24)
+    incidents = [f"inc-burst-{n}" for n in range(20)]
+    warroom.track(changes_workflow_id("indexer"))
+    await asyncio.gather(*(
+        acts.list_recent_changes(RecentChanges(service="indexer", since=since, incident_id=i)) for i in incidents
+    ))
+    log = warroom.client.get_workflow_handle(changes_workflow_id("indexer"))
+    for _ in range(100):  # a signal that came during a workflow task joins the history when that task completes
+        history = await log.fetch_history()
+        if history.events[-1].event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+            break
+        await asyncio.sleep(0.05)
+    watches = [
+        e.workflow_execution_signaled_event_attributes for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
+    ]
+    watched = [i for w in watches for i in pydantic_data_converter.payload_converter.from_payloads(w.input.payloads, [list[str]])[0]]
+    assert len(watches) <= 3 and sorted(watched) == sorted(incidents), watches

@@ -113,9 +113,11 @@ class ChangesWorkflow:
             self.untold.pop(0)
 
     @workflow.signal
-    def watch(self, incident_id: str) -> None:
-        if incident_id not in self.watchers:
-            self.watchers = [*self.watchers, incident_id][-MAX_WATCHERS:]
+    def watch(self, incidents: str | list[str]) -> None:
+        """One incident, or every incident of the service declared at once (one signal)."""
+        new = [i for i in dict.fromkeys([incidents] if isinstance(incidents, str) else incidents) if i not in self.watchers]
+        if new:
+            self.watchers = [*self.watchers, *new][-MAX_WATCHERS:]
 
     @workflow.update
     def record(self, req: ChangeRequest) -> ChangeReceipt:
