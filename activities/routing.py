@@ -36,9 +36,9 @@ from temporalio.common import SearchAttributeKey, WorkflowIDConflictPolicy, Work
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.folding import Folding
 from warroom import models as m
 from warroom.intake import Intake
-from activities.folding import Folding
 from warroom.settings import Settings
 
 Outcome = Literal["opened", "joined", "ignored", "acknowledged"]

@@ -247,7 +247,7 @@ async def test_a_closed_incident_stops_being_told_and_the_log_carries_on(gateway
 
 async def test_incidents_of_one_service_declared_together_share_one_watch(warroom):
     """A burst of new incidents of one service costs its change log a couple of
-    signals, not one each, and every incident is still told of later changes."""
+    signals, not one each, and every one of them is among the log's watchers."""
     from activities.changes import ChangeActivities, RecentChanges
 
     acts = ChangeActivities(warroom.client, warroom.settings.task_queue)
