@@ -8,11 +8,13 @@ write carries an idempotency key so a retried activity never posts twice.
 from __future__ import annotations
 
 import json
+import os
 import re
+import tempfile
 import unicodedata
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 from temporalio import activity
@@ -111,27 +113,25 @@ class LocalChat:
         return JsonStore(self.dir / f"{name}.json", {})
 
     async def open_channel(self, req: OpenChannel) -> ChannelRef:
+        """Claim the first free name (`-2`, `-3`... when another incident has it)
+        by linking a complete record into place: a link fails where the name
+        exists, so two workers never claim one name, no lock is needed, and no
+        reader sees half a record."""
         base = channel_name(req.declared_on, req.title)
-        with locked(self.dir / "names"):  # one incident per name
-            name, n = base, 1
-            while (taken := self.record(name)).path.exists():
-                if taken.read()["incident_id"] == req.incident_id:  # a retry: the channel is open
-                    return ChannelRef(id=name, name=name, url=str(self.log_path(name)))
-                n += 1
-                suffix = f"-{n}"
-                name = base[: 80 - len(suffix)] + suffix
-            with taken.edit() as doc:
-                doc.update({
-                    "incident_id": req.incident_id,
-                    "created_at": _now(),
-                    "archived": False,
-                    "topic": req.topic,
-                    "members": sorted(set(req.invite)),
-                    "bookmarks": req.bookmarks,
-                })
-        ref = ChannelRef(id=name, name=name, url=str(self.log_path(name)))
+        self.dir.mkdir(parents=True, exist_ok=True)
+        record = {
+            "incident_id": req.incident_id, "created_at": _now(), "archived": False, "topic": req.topic,
+            "members": sorted(set(req.invite)), "bookmarks": req.bookmarks,
+        }
+        name, n = base, 1
+        while not _create(self.record(name).path, record):
+            if self.record(name).read()["incident_id"] == req.incident_id:  # a retry: the channel is open
+                break
+            n += 1
+            suffix = f"-{n}"
+            name = base[: 80 - len(suffix)] + suffix
         self._append(name, "opened", f"#{name} opened for {req.title}", f"{req.incident_id}:open")
-        return ref
+        return ChannelRef(id=name, name=name, url=str(self.log_path(name)))
 
     async def post(self, req: ChannelPost) -> None:
         name = req.channel.name if req.channel else f"incident-log-{req.incident_id}"
@@ -160,6 +160,21 @@ class LocalChat:
                 return
             with path.open("a") as log:
                 log.write(json.dumps({"at": _now(), "kind": kind, "text": text, "key": key}) + "\n")
+
+
+def _create(path: Path, doc: dict[str, Any]) -> bool:
+    """Write `doc` to `path` unless it exists (then False). It is written aside
+    and linked into place: a link never replaces a file, and is all or nothing."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}")
+    try:
+        with os.fdopen(fd, "w") as out:
+            json.dump(doc, out, indent=1)
+        os.link(tmp, path)
+    except FileExistsError:
+        return False
+    finally:
+        os.unlink(tmp)
+    return True
 
 
 def _split_legacy_registry(legacy: Path, chat: LocalChat) -> None:

@@ -14,8 +14,9 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
-from temporalio.worker import Replayer
+from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
+from tests.support import Warroom
 from worker.gateway import create_app
 from workflows.changes import ChangesWorkflow, changes_workflow_id
 from workflows.incident import IncidentWorkflow
@@ -25,9 +26,13 @@ CHECKLIST = {"no_irreversible_migrations": True, "no_irreversible_side_effects":
 
 @pytest.fixture
 async def gateway(warroom):
-    app = create_app(warroom.settings, warroom.client)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as http:
+    async with gateway_of(warroom) as http:
         yield http
+
+
+def gateway_of(warroom: Warroom) -> httpx.AsyncClient:
+    app = create_app(warroom.settings, warroom.client)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway")
 
 
 def ago(env_now: datetime, **delta: float) -> str:
@@ -144,21 +149,23 @@ async def test_a_rollback_names_the_suspect_it_undoes_and_an_unknown_change_is_r
     assert state.phase.value == "stabilize"
 
 
-async def test_the_log_prunes_past_the_retention_and_continues_as_new_with_its_changes(gateway, warroom, monkeypatch):
+async def test_the_log_prunes_past_the_retention_and_continues_as_new_with_its_changes(env, tmp_path, monkeypatch):
     import workflows.changes as changes
 
+    # Without the sandbox the workflow reads the patched limit (the real one is 2,000).
     monkeypatch.setattr(changes, "MAX_HISTORY_EVENTS", 40)
-    stale = await record(gateway, warroom, service="billing", what="v1")
-    handle = warroom.client.get_workflow_handle(changes_workflow_id("billing"))
-    first_run = (await handle.describe()).run_id
-    await warroom.env.sleep(timedelta(days=8))
-    fresh = [await record(gateway, warroom, service="billing", what=f"v{n}") for n in range(2, 12)]
+    async with Warroom(env, tmp_path, workflow_runner=UnsandboxedWorkflowRunner()) as warroom, gateway_of(warroom) as gateway:
+        stale = await record(gateway, warroom, service="billing", what="v1")
+        handle = warroom.client.get_workflow_handle(changes_workflow_id("billing"))
+        first_run = (await handle.describe()).run_id
+        await warroom.env.sleep(timedelta(days=8))
+        fresh = [await record(gateway, warroom, service="billing", what=f"v{n}") for n in range(2, 12)]
 
-    assert (await handle.describe()).run_id != first_run, "the log continued as new"
-    kept = await handle.query(changes.ChangesWorkflow.recent, changes.ChangeWindow(since=datetime(2000, 1, 1, tzinfo=UTC)))
-    assert [c.id for c in kept] == fresh[::-1] and stale not in [c.id for c in kept]
-    listed = (await gateway.get("/v1/changes", params={"service": "billing", "since": "7d"})).json()
-    assert [c["id"] for c in listed] == fresh[::-1], "readers see the memo the new run carried over"
+        assert (await handle.describe()).run_id != first_run, "the log continued as new"
+        kept = await handle.query(changes.ChangesWorkflow.recent, changes.ChangeWindow(since=datetime(2000, 1, 1, tzinfo=UTC)))
+        assert [c.id for c in kept] == fresh[::-1] and stale not in [c.id for c in kept]
+        listed = (await gateway.get("/v1/changes", params={"service": "billing", "since": "7d"})).json()
+        assert [c["id"] for c in listed] == fresh[::-1], "readers see the memo the new run carried over"
 
 
 async def test_an_unreadable_change_log_does_not_hold_up_the_incident(warroom, monkeypatch):

@@ -31,7 +31,7 @@ from warroom.settings import Settings
 from worker.devserver import dev_server
 from worker.incidents import start_incident
 from worker.temporal import connect
-from worker.worker import WORKFLOW_RUNNER, WORKFLOWS
+from worker.worker import SANDBOXED_RUNNER, WORKFLOWS
 
 # `make test` runs 20 seeded lifecycles through 20 kills; CRASH_SEEDS=100
 # CRASH_KILLS=80 make test runs a longer set.
@@ -140,7 +140,9 @@ async def lifecycle(client: Client, settings: Settings, seed: int) -> str:
 async def replay_failures(client: Client, task_queue: str) -> tuple[int, dict[str, str]]:
     """Replay every run the chaos produced on a fresh, cacheless replayer: the
     live workers (default cache, killed mid-task) must have made the same
-    decisions a replay makes, or a later worker would fail these incidents."""
+    decisions a replay makes, or a later worker would fail these incidents. The
+    workers ran as in production, outside the sandbox; the replay runs inside
+    it, so a non-deterministic call on any path they took fails here too."""
     replayed = 0
 
     async def histories():
@@ -149,7 +151,7 @@ async def replay_failures(client: Client, task_queue: str) -> tuple[int, dict[st
             replayed += 1
             yield history
 
-    replayer = Replayer(workflows=WORKFLOWS, workflow_runner=WORKFLOW_RUNNER, data_converter=client.data_converter)
+    replayer = Replayer(workflows=WORKFLOWS, workflow_runner=SANDBOXED_RUNNER, data_converter=client.data_converter)
     results = await replayer.replay_workflows(histories(), raise_on_replay_failure=False)
     return replayed, {run_id: str(err) for run_id, err in results.replay_failures.items()}
 
@@ -171,7 +173,7 @@ async def test_incidents_survive_worker_kills_and_a_server_restart(tmp_path, fak
         "WARROOM_STATUSPAGE_API_KEY": page.api_key, "WARROOM_STATUSPAGE_PAGE_ID": page.page_id,
         "WARROOM_STATUSPAGE_API_URL": f"{page.url}/v1/",
         "WARROOM_JIRA_URL": jira.url, "WARROOM_JIRA_USER": "bot@example.com", "WARROOM_JIRA_TOKEN": "jira-crash",
-        "WARROOM_JIRA_PROJECT": "OPS",
+        "WARROOM_JIRA_PROJECT": "OPS", "WARROOM_WORKFLOW_SANDBOX": "false",  # the production worker
     }
     procs = Processes(env, tmp_path)
     server = dev_server(settings)

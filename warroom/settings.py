@@ -64,6 +64,7 @@ class Settings(BaseSettings):
     otel_exporter: Literal["none", "console", "otlp"] = "none"
     otel_endpoint: str | None = None
     sdk_metrics_address: str | None = None
+    workflow_sandbox: bool = False
 
     _durations = field_validator(
         "monitoring_window", "postmortem_draft_due", "postmortem_review_due", mode="before"

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities.archive import ArchiveActivities
 from activities.changes import ChangeActivities
@@ -100,11 +100,20 @@ def tracker_backend(settings: Settings) -> TrackerBackend:
     return LocalTracker(settings.data_dir)
 
 
-# Workflow code keeps no module state, so every module is imported once and
-# shared by all workflow instances: the sandbox still refuses non-deterministic
-# calls, but no longer re-imports (and recompiles) modules per incident, which
-# measured here as a tenth of the worker's CPU under an alert storm.
-WORKFLOW_RUNNER = SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_all_modules())
+# Temporal's sandbox imports each workflow's module afresh and refuses the calls
+# that break replay there (the clock, randomness, uuid4, I/O): tests run every
+# workflow inside it (WARROOM_WORKFLOW_SANDBOX, set by tests/conftest.py), and
+# the recorded histories and the crash drill's runs replay inside it. Production
+# workers run workflows without it unless that setting asks for it: re-importing
+# per incident and entering the sandbox on every activation and payload cost
+# the worker a quarter of its CPU in an alert storm (benchmarks/RESULTS.md); the
+# cheaper variant that passed every module through refused almost nothing
+# (tests/test_sandbox.py).
+SANDBOXED_RUNNER = SandboxedWorkflowRunner()
+
+
+def workflow_runner(settings: Settings) -> WorkflowRunner:
+    return SANDBOXED_RUNNER if settings.workflow_sandbox else UnsandboxedWorkflowRunner()
 
 
 def build_worker(client: Client, settings: Settings, **options: Any) -> Worker:
@@ -113,5 +122,5 @@ def build_worker(client: Client, settings: Settings, **options: Any) -> Worker:
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
         activities=build_activities(settings, client),
-        **{"workflow_runner": WORKFLOW_RUNNER, **options},
+        **{"workflow_runner": workflow_runner(settings), **options},
     )
