@@ -18,11 +18,12 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 
 from warroom.settings import Settings
 from worker import alerts_api, changes_api, codec_api, incidents_api, ops_api, slack_commands, status_page
-from worker.http import BodyLimit
+from worker.alerts_api import AlertIntake
+from worker.http import BodyLimit, temporal_unavailable
 from activities.routing import AlertRouter
 from worker.metrics import GatewayMetrics
 from worker.telemetry import TraceRequests, tracer_provider
@@ -44,9 +45,10 @@ def create_app(settings: Settings, client: Client, tracing: TracerProvider | Non
     app.state.client = client
     app.state.alert_router = AlertRouter(client, settings)
     app.state.metrics = GatewayMetrics()
-    for module in (alerts_api, incidents_api, changes_api, slack_commands, codec_api, status_page, ops_api):
+    for module in (incidents_api, changes_api, slack_commands, codec_api, status_page, ops_api):
         app.include_router(module.router)
-    app.add_middleware(BodyLimit, limit=MAX_BODY)
+    app.add_middleware(AlertIntake)
+    app.add_middleware(BodyLimit, limit=MAX_BODY)  # outside the intake: it limits alert bodies too
     if settings.codec_keys is not None:  # the Temporal UI calls /codec from its own origin
         origins = (settings.codec_cors_origins or settings.ui_base).split(",")
         app.add_middleware(
@@ -70,17 +72,18 @@ async def _readable_validation_error(request: Request, exc: Exception) -> JSONRe
 
 
 async def _temporal_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    """Temporal slow or down: the caller should retry, nothing was half-done."""
     assert isinstance(exc, RPCError)
-    if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.RESOURCE_EXHAUSTED):
-        return JSONResponse({"detail": f"Temporal unavailable: {exc.message}"}, 503, headers={"Retry-After": "1"})
-    raise exc
+    if (response := temporal_unavailable(exc)) is None:
+        raise exc
+    return response
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's document, plus the alert formats the intake routes accept."""
+    """FastAPI's document, plus the alert endpoints (served before FastAPI's
+    routing, see `AlertIntake`) and the alert formats they accept."""
     if app.openapi_schema is None:
         document = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        document.setdefault("paths", {}).update(alerts_api.openapi_paths())
         document.setdefault("components", {}).setdefault("schemas", {}).update(alerts_api.component_schemas())
         app.openapi_schema = document
     return app.openapi_schema

@@ -9,6 +9,7 @@ from fastapi import HTTPException, Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from warroom.settings import Settings
 
@@ -25,12 +26,24 @@ async def require_token(request: Request) -> None:
     """When `WARROOM_WEBHOOK_TOKEN` is set, callers send `Authorization: Bearer <token>`
     (compared in constant time). Async: FastAPI runs a plain function dependency
     in its thread pool, a thread hop on every alert."""
-    token = get_settings(request).webhook_token
+    check_token(get_settings(request), request.headers.get("authorization", ""))
+
+
+def check_token(settings: Settings, authorization: str) -> None:
+    token = settings.webhook_token
     if token is None:
         return
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    scheme, _, given = authorization.partition(" ")
     if scheme.lower() != "bearer" or not secrets.compare_digest(given.strip().encode(), token.get_secret_value().encode()):
         raise HTTPException(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
+
+
+def temporal_unavailable(exc: RPCError) -> JSONResponse | None:
+    """Temporal slow or down: a 503 the caller should retry (nothing was
+    half-done); None for any other refusal, which is a bug to surface."""
+    if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.RESOURCE_EXHAUSTED):
+        return JSONResponse({"detail": f"Temporal unavailable: {exc.message}"}, 503, headers={"Retry-After": "1"})
+    return None
 
 
 class BodyLimit:
