@@ -1,7 +1,8 @@
 """The HTTP gateway: alert intake, incidents, changes, Slack commands, the
 status page, health and metrics, in one FastAPI app served by uvicorn.
 
-Each concern is a router in its own module; this file assembles them, owns the
+Each concern is a router in its own module (the alert intake, the hot path,
+an ASGI layer in front of the routers); this file assembles them, owns the
 app's shared objects (settings, one Temporal client, the alert router, the
 metrics) and makes every refusal a 4xx with a readable reason.
 """

@@ -1,5 +1,6 @@
 """What the gateway's routers share: the running app's settings and Temporal
-client as FastAPI dependencies, the webhook token check, and the body limit."""
+client as FastAPI dependencies, the webhook token check, the answer when
+Temporal is unavailable, and the body limit."""
 
 from __future__ import annotations
 
