@@ -19,6 +19,7 @@ from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 from tests.support import Warroom
 from worker.gateway import create_app
 from workflows.changes import ChangesWorkflow, changes_workflow_id
+from worker.worker import SANDBOXED_RUNNER
 from workflows.incident import IncidentWorkflow
 
 CHECKLIST = {"no_irreversible_migrations": True, "no_irreversible_side_effects": True, "known_good_target": True}
@@ -212,7 +213,7 @@ async def test_an_incident_with_suspects_a_linked_rollback_and_a_change_during_i
     state = await warroom.state(handle)
     assert state.mitigations[0].change_id == change and len(state.suspects) == 2
 
-    replayer = Replayer(workflows=[IncidentWorkflow, ChangesWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=[IncidentWorkflow, ChangesWorkflow], data_converter=pydantic_data_converter, workflow_runner=SANDBOXED_RUNNER)
     for workflow_id in (handle.id, changes_workflow_id("checkout")):
         history = await warroom.client.get_workflow_handle(workflow_id).fetch_history()
         await replayer.replay_workflow(history)

@@ -17,7 +17,7 @@ import pytest
 from pydantic import SecretStr
 from temporalio.api.enums.v1 import EventType
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from warroom import models as m
 from warroom.settings import Settings
@@ -284,6 +284,24 @@ async def test_oversized_and_malformed_bodies_are_4xx_with_reasons(gateway):
     assert response.status_code == 422 and "payload is required" in response.json()["detail"]
     response = await gateway.post("/v1/incidents", json={"service": "checkout"})
     assert response.status_code == 422 and response.json()["detail"] == "title: Field required"
+
+
+async def test_alert_endpoints_are_documented_post_only_and_say_when_temporal_is_down():
+    class TemporalDown:
+        async def route(self, intake):
+            raise RPCError("connection refused", RPCStatusCode.UNAVAILABLE, b"")
+
+    app = create_app(Settings(config=None), client=None)  # type: ignore[arg-type]
+    app.state.alert_router = TemporalDown()
+    paths = app.openapi()["paths"]
+    for source in ("alertmanager", "grafana", "pagerduty", "datadog", "generic"):
+        documented = paths[f"/v1/alerts/{source}"]["post"]
+        assert {"202", "400", "401", "413", "422", "503"} <= set(documented["responses"])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as http:
+        down = await http.post("/v1/alerts/generic", json=fixture("generic"))
+        assert down.status_code == 503 and down.headers["retry-after"] == "1" and "Temporal unavailable" in down.json()["detail"]
+        assert (await http.get("/v1/alerts/generic")).status_code == 405
+        assert (await http.post("/v1/alerts/nagios", json={})).status_code == 404
 
 
 async def test_declare_by_hand_is_idempotent_with_a_key_and_readable(gateway, warroom):

@@ -12,6 +12,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
+from worker.worker import SANDBOXED_RUNNER
 from workflows.incident import IncidentWorkflow
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
@@ -23,7 +24,7 @@ def test_histories_are_committed():
 
 async def replay(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
-    replayer = Replayer(workflows=[IncidentWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=[IncidentWorkflow], data_converter=pydantic_data_converter, workflow_runner=SANDBOXED_RUNNER)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None
 
@@ -59,7 +60,7 @@ async def test_deadlines_decide_the_same_when_their_task_runs_late(path):
     """What a deadline does depends on its timer, never on the time its task ran at."""
     history = WorkflowHistory.from_json(path.stem, run_timers_late(path.read_text()))
     assert any(e.event_type == EventType.EVENT_TYPE_TIMER_FIRED for e in history.events)
-    replayer = Replayer(workflows=[IncidentWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=[IncidentWorkflow], data_converter=pydantic_data_converter, workflow_runner=SANDBOXED_RUNNER)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None
 

@@ -13,6 +13,8 @@ from temporalio.client import WorkflowFailureError
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from temporalio.worker.workflow_sandbox import RestrictedWorkflowAccessError
 
+from workflows import lifecycle
+
 with workflow.unsafe.imports_passed_through():  # this module is re-imported in the sandbox
     from warroom.settings import Settings
     from worker.worker import SANDBOXED_RUNNER, workflow_runner
@@ -22,8 +24,9 @@ with workflow.unsafe.imports_passed_through():  # this module is re-imported in 
 @workflow.defn(failure_exception_types=[RestrictedWorkflowAccessError])
 class ReadsTheClock:
     @workflow.run
-    async def run(self) -> str:
-        return datetime.now().isoformat()  # not workflow.now(): differs on replay
+    async def run(self, where: str) -> str:
+        clock = lifecycle.datetime if where == "the incident rules" else datetime
+        return clock.now().isoformat()  # not workflow.now(): differs on replay
 
 
 def test_production_workers_run_without_the_sandbox_unless_asked(tmp_path):
@@ -35,9 +38,10 @@ def test_tests_run_workflows_in_the_sandbox(tmp_path):
     assert workflow_runner(Settings(data_dir=tmp_path, config=None)) is SANDBOXED_RUNNER  # conftest asks for it
 
 
-async def test_the_sandbox_refuses_a_non_deterministic_call(env):
+@pytest.mark.parametrize("where", ["workflow code", "the incident rules"])
+async def test_the_sandbox_refuses_a_non_deterministic_call(env, where):
     queue = f"sandbox-{uuid.uuid4().hex[:6]}"
     async with Worker(env.client, task_queue=queue, workflows=[ReadsTheClock], workflow_runner=SANDBOXED_RUNNER):
         with pytest.raises(WorkflowFailureError) as failed:
-            await env.client.execute_workflow(ReadsTheClock.run, id=queue, task_queue=queue)
+            await env.client.execute_workflow(ReadsTheClock.run, where, id=queue, task_queue=queue)
     assert "datetime.now" in str(failed.value.cause)

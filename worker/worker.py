@@ -8,7 +8,7 @@ from typing import Any
 
 from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.archive import ArchiveActivities
 from activities.changes import ChangeActivities
@@ -109,7 +109,10 @@ def tracker_backend(settings: Settings) -> TrackerBackend:
 # the worker a quarter of its CPU in an alert storm (benchmarks/RESULTS.md); the
 # cheaper variant that passed every module through refused almost nothing
 # (tests/test_sandbox.py).
-SANDBOXED_RUNNER = SandboxedWorkflowRunner()
+SANDBOXED_RUNNER = SandboxedWorkflowRunner(
+    # Shared models, policy and activity definitions pass through; workflows/ is imported into each sandbox.
+    restrictions=SandboxRestrictions.default.with_passthrough_modules("warroom", "activities", "pydantic")
+)
 
 
 def workflow_runner(settings: Settings) -> WorkflowRunner:
