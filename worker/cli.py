@@ -140,7 +140,7 @@ def gateway() -> None:
 
 def _serve(coro: Coroutine[Any, Any, None]) -> None:
     """Run a long-lived part on uvloop: measured here, the gateway then takes
-    about a fifth more alerts per second, and the worker spends a tenth less CPU
+    about a fifth more alerts per second, and the worker spends about a tenth less CPU
     on each (the SDK completes every workflow activation from a thread, through
     the loop's cross-thread wake-up, which uvloop makes cheaper)."""
     from worker.processes import StartupFailed
