@@ -70,13 +70,28 @@ async def _prepare_namespace(client: Client, settings: Settings, console: Consol
     await ensure_follow_up_schedule(client, settings)
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    """The gateway's socket, bound here rather than by uvicorn: uvicorn answers a
+    taken port with `sys.exit`, which escapes the event loop and leaves the
+    worker's tasks uncancellable (the process hung instead of saying why)."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as err:
+        sock.close()
+        raise StartupFailed(f"the gateway could not listen on {host}:{port}: {err.strerror}") from None
+    return sock
+
+
 async def _start_gateway(client: Client, settings: Settings, stack: contextlib.AsyncExitStack) -> None:
+    sock = _listen(settings.http_host, settings.http_port)
+    stack.callback(sock.close)
     config = uvicorn.Config(
-        create_app(settings, client), host=settings.http_host, port=settings.http_port,
-        log_level="warning", timeout_graceful_shutdown=int(GRACEFUL_SHUTDOWN.total_seconds()),
+        create_app(settings, client), log_level="warning", timeout_graceful_shutdown=int(GRACEFUL_SHUTDOWN.total_seconds()),
     )
     server = GatewayServer(config)
-    task = asyncio.create_task(server.serve())
+    task = asyncio.create_task(server.serve(sockets=[sock]))
 
     async def stop() -> None:
         server.should_exit = True
@@ -88,7 +103,7 @@ async def _start_gateway(client: Client, settings: Settings, stack: contextlib.A
         if task.done():
             with contextlib.suppress(SystemExit):
                 task.result()
-            raise StartupFailed(f"the gateway could not listen on {settings.http_host}:{settings.http_port}")
+            raise StartupFailed(f"the gateway could not start on {settings.http_host}:{settings.http_port}")
         await asyncio.sleep(0.05)
 
 
