@@ -17,10 +17,6 @@ from worker.devserver import temporal_binary
 from worker.temporal import ensure_search_attributes
 
 TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
-# Workers in tests, in this process or started as `warroom worker`, run the
-# workflows inside the sandbox, which refuses non-deterministic calls; the crash
-# drill runs the production worker and replays what it did inside the sandbox.
-os.environ["WARROOM_WORKFLOW_SANDBOX"] = "true"
 
 
 @pytest.fixture

@@ -173,7 +173,7 @@ async def test_incidents_survive_worker_kills_and_a_server_restart(tmp_path, fak
         "WARROOM_STATUSPAGE_API_KEY": page.api_key, "WARROOM_STATUSPAGE_PAGE_ID": page.page_id,
         "WARROOM_STATUSPAGE_API_URL": f"{page.url}/v1/",
         "WARROOM_JIRA_URL": jira.url, "WARROOM_JIRA_USER": "bot@example.com", "WARROOM_JIRA_TOKEN": "jira-crash",
-        "WARROOM_JIRA_PROJECT": "OPS", "WARROOM_WORKFLOW_SANDBOX": "false",  # the production worker
+        "WARROOM_JIRA_PROJECT": "OPS",
     }
     procs = Processes(env, tmp_path)
     server = dev_server(settings)

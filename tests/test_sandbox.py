@@ -1,5 +1,6 @@
-"""Workflow code runs outside the sandbox in production and inside it in tests,
-where a non-deterministic call must fail the workflow task, not slip through."""
+"""Workflow code runs outside the sandbox in production; recorded histories and
+the crash drill's runs replay inside it, where a non-deterministic call in
+workflows/ (the incident rules included) must fail, not slip through."""
 
 from __future__ import annotations
 
@@ -32,10 +33,6 @@ class ReadsTheClock:
 def test_production_workers_run_without_the_sandbox_unless_asked(tmp_path):
     assert isinstance(workflow_runner(Settings(data_dir=tmp_path, config=None, workflow_sandbox=False)), UnsandboxedWorkflowRunner)
     assert workflow_runner(Settings(data_dir=tmp_path, config=None, workflow_sandbox=True)) is SANDBOXED_RUNNER
-
-
-def test_tests_run_workflows_in_the_sandbox(tmp_path):
-    assert workflow_runner(Settings(data_dir=tmp_path, config=None)) is SANDBOXED_RUNNER  # conftest asks for it
 
 
 @pytest.mark.parametrize("where", ["workflow code", "the incident rules"])

@@ -100,15 +100,17 @@ def tracker_backend(settings: Settings) -> TrackerBackend:
     return LocalTracker(settings.data_dir)
 
 
-# Temporal's sandbox imports each workflow's module afresh and refuses the calls
-# that break replay there (the clock, randomness, uuid4, I/O): tests run every
-# workflow inside it (WARROOM_WORKFLOW_SANDBOX, set by tests/conftest.py), and
-# the recorded histories and the crash drill's runs replay inside it. Production
-# workers run workflows without it unless that setting asks for it: re-importing
-# per incident and entering the sandbox on every activation and payload cost
-# the worker a quarter of its CPU in an alert storm (benchmarks/RESULTS.md); the
-# cheaper variant that passed every module through refused almost nothing
-# (tests/test_sandbox.py).
+# Temporal's sandbox imports a workflow's modules afresh and refuses the calls
+# that break replay (the clock, randomness, uuid4, I/O). Recorded histories and
+# every run of the crash drill replay inside it, with everything under
+# workflows/ imported into it, so such a call on any path they take fails CI
+# (tests/test_sandbox.py). Workers run workflows without it unless
+# WARROOM_WORKFLOW_SANDBOX asks: re-importing per incident and entering it on
+# every activation and payload cost the worker a quarter of its CPU in an alert
+# storm (benchmarks/RESULTS.md), and the cheaper variant that passed every
+# module through refused almost nothing. (In-process test workers run as
+# production does: with sandboxed workers in threads beside the test's own
+# work, the test process twice died of interpreter errors.)
 SANDBOXED_RUNNER = SandboxedWorkflowRunner(
     # Shared models, policy and activity definitions pass through; workflows/ is imported into each sandbox.
     restrictions=SandboxRestrictions.default.with_passthrough_modules("warroom", "activities", "pydantic")
