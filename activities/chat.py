@@ -8,13 +8,11 @@ write carries an idempotency key so a retried activity never posts twice.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 import unicodedata
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from pydantic import BaseModel, Field
 from temporalio import activity
@@ -124,8 +122,8 @@ class LocalChat:
             "members": sorted(set(req.invite)), "bookmarks": req.bookmarks,
         }
         name, n = base, 1
-        while not _create(self.record(name).path, record):
-            if self.record(name).read()["incident_id"] == req.incident_id:  # a retry: the channel is open
+        while not (taken := self.record(name)).create(record):
+            if taken.read()["incident_id"] == req.incident_id:  # a retry: the channel is open
                 break
             n += 1
             suffix = f"-{n}"
@@ -160,21 +158,6 @@ class LocalChat:
                 return
             with path.open("a") as log:
                 log.write(json.dumps({"at": _now(), "kind": kind, "text": text, "key": key}) + "\n")
-
-
-def _create(path: Path, doc: dict[str, Any]) -> bool:
-    """Write `doc` to `path` unless it exists (then False). It is written aside
-    and linked into place: a link never replaces a file, and is all or nothing."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}")
-    try:
-        with os.fdopen(fd, "w") as out:
-            json.dump(doc, out, indent=1)
-        os.link(tmp, path)
-    except FileExistsError:
-        return False
-    finally:
-        os.unlink(tmp)
-    return True
 
 
 def _split_legacy_registry(legacy: Path, chat: LocalChat) -> None:

@@ -43,9 +43,26 @@ class JsonStore:
         with locked(self.path):
             doc = self.read()
             yield doc
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name)
-            with os.fdopen(fd, "w") as out:
-                json.dump(doc, out, indent=1, default=str)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, self.path)
+            os.replace(self._written_aside(doc), self.path)
+
+    def create(self, doc: dict[str, Any]) -> bool:
+        """Save `doc` unless the file exists (then False), with no lock: it is
+        linked into place, and a link never replaces a file."""
+        aside = self._written_aside(doc)
+        try:
+            os.link(aside, self.path)
+        except FileExistsError:
+            return False
+        finally:
+            os.unlink(aside)
+        return True
+
+    def _written_aside(self, doc: dict[str, Any]) -> str:
+        """`doc` in a new file beside this one, on disk: moving or linking it
+        into place then shows readers all of it or none."""
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name)
+        with os.fdopen(fd, "w") as out:
+            json.dump(doc, out, indent=1, default=str)
+            out.flush()
+            os.fsync(out.fileno())
+        return tmp

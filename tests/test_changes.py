@@ -18,8 +18,8 @@ from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
 from tests.support import Warroom
 from worker.gateway import create_app
-from workflows.changes import ChangesWorkflow, changes_workflow_id
 from worker.worker import SANDBOXED_RUNNER
+from workflows.changes import ChangesWorkflow, changes_workflow_id
 from workflows.incident import IncidentWorkflow
 
 CHECKLIST = {"no_irreversible_migrations": True, "no_irreversible_side_effects": True, "known_good_target": True}
