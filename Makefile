@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: up test bench histories clean
+.PHONY: up test test-deps bench histories clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +15,12 @@ $(STAMP): pyproject.toml
 up: $(STAMP)
 	$(BIN)/warroom up
 
-test: $(STAMP)
+# The Debian packages the tests drive (scripts/test-deps installs what is missing), then the suite.
+test: test-deps $(STAMP)
 	$(BIN)/python -m pytest -q
+
+test-deps:
+	@scripts/test-deps
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

@@ -24,8 +24,6 @@ ALERTMANAGER = shutil.which("prometheus-alertmanager") or shutil.which("alertman
 AMTOOL = shutil.which("amtool")
 TOKEN = "am-bearer-token"
 
-pytestmark = pytest.mark.skipif(not (ALERTMANAGER and AMTOOL), reason="needs Debian's prometheus-alertmanager (.ci/run installs it)")
-
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -54,6 +52,8 @@ receivers:
 
 @pytest.fixture
 async def alertmanager(live_warroom, tmp_path):
+    if not (ALERTMANAGER and AMTOOL):
+        pytest.fail("needs Debian's prometheus-alertmanager and amtool: run `make test`, which installs them")
     live_warroom.settings.webhook_token = SecretStr(TOKEN)
     async with serve_gateway(live_warroom.settings, live_warroom.client) as gateway:
         port = free_port()

@@ -156,6 +156,7 @@ async def replay_failures(client: Client, task_queue: str) -> tuple[int, dict[st
     return replayed, {run_id: str(err) for run_id, err in results.replay_failures.items()}
 
 
+@pytest.mark.timeout(300 + 4 * KILLS + 3 * len(SEEDS))  # up to 4 s between kills; replaying grows with the seeds
 async def test_incidents_survive_worker_kills_and_a_server_restart(tmp_path, fakes):
     slack, page, jira = fakes
     config = tmp_path / "warroom.toml"

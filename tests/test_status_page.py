@@ -48,8 +48,9 @@ async def page_url(tmp_path):
     served.stop()
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
 async def test_status_page_renders_current_incidents_components_and_history(page_url):
+    if CHROMIUM is None:
+        pytest.fail("needs Debian's chromium: run `make test`, which installs it")
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
