@@ -10,15 +10,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pydantic import BaseModel
 from temporalio import activity
 
 from activities.postmortem import write_atomically
 from warroom.models import IncidentState
-
-
-class ArchiveRequest(BaseModel):
-    state: IncidentState
+from warroom.rules.requests import ArchiveRequest
 
 
 def archive_dir(data_dir: Path) -> Path:

@@ -5,35 +5,14 @@ is a call to Temporal, which the incident may only make through an activity."""
 
 from __future__ import annotations
 
-from pydantic import Field
 from temporalio import activity
 from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
 
-from activities.folding import Folding
+from client.changes import logged_changes, watch
+from client.folding import Folding
+from warroom.changes import ChangeWindow, within
 from warroom.models import Change
-from workflows.changes import MEMO_KEY, ChangeLog, ChangesWorkflow, ChangeWindow, changes_workflow_id, log_start_options, within
-
-
-class RecentChanges(ChangeWindow):
-    service: str
-    incident_id: str = Field(description="watches the log: changes recorded later are signalled to it")
-
-
-async def recent_changes(client: Client, service: str, window: ChangeWindow) -> list[Change]:
-    """Newest first; none when the service never recorded a change."""
-    return within(await logged_changes(client, service), window)
-
-
-async def logged_changes(client: Client, service: str) -> list[Change]:
-    """Every change the service's log holds (its memo)."""
-    try:
-        described = await client.get_workflow_handle(changes_workflow_id(service)).describe()
-    except RPCError as err:
-        if err.status is RPCStatusCode.NOT_FOUND:
-            return []
-        raise
-    return await described.memo_value(MEMO_KEY, [], type_hint=list[Change])
+from warroom.rules.requests import RecentChanges
 
 
 class ChangeActivities:
@@ -51,8 +30,5 @@ class ChangeActivities:
         return within(logged, ChangeWindow(since=req.since, until=req.until))
 
     async def _watch_then_read(self, service: str, incident_ids: list[str]) -> list[Change]:
-        await self.client.start_workflow(
-            ChangesWorkflow.run, ChangeLog(service=service), start_signal="watch", start_signal_args=[incident_ids],
-            **log_start_options(service, self.task_queue),
-        )
+        await watch(self.client, service, incident_ids, self.task_queue)
         return await logged_changes(self.client, service)

@@ -14,61 +14,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Protocol
 
-from pydantic import BaseModel, Field
 from temporalio import activity
 
 from activities.store import JsonStore, locked
-from warroom.models import ChannelRef, Severity
-
-
-class FirstPost(BaseModel):
-    text: str
-    idempotency_key: str
-
-
-class OpenChannel(BaseModel):
-    incident_id: str
-    title: str
-    declared_on: date
-    severity: Severity
-    topic: str
-    invite: list[str] = Field(default_factory=list)
-    bookmarks: dict[str, str] = Field(default_factory=dict, description="title -> URL")
-    first_post: FirstPost | None = Field(default=None, description="posted once the channel is open, by the same activity")
-
-
-class ChannelPost(BaseModel):
-    incident_id: str
-    channel: ChannelRef | None
-    text: str
-    idempotency_key: str
-
-
-class ChannelTopic(BaseModel):
-    incident_id: str
-    channel: ChannelRef
-    topic: str
-
-
-class ChannelBookmark(BaseModel):
-    """A link pinned in the channel header; one per title, however often sent."""
-
-    incident_id: str
-    channel: ChannelRef
-    title: str
-    link: str
-
-
-class ChannelArchive(BaseModel):
-    incident_id: str
-    channel: ChannelRef
-
-
-class DirectMessage(BaseModel):
-    incident_id: str
-    user: str
-    text: str
-    idempotency_key: str
+from warroom.models import ChannelRef
+from warroom.rules.requests import OpenChannel, ChannelPost, ChannelTopic, ChannelBookmark, ChannelArchive, DirectMessage
 
 
 def channel_name(declared_on: date, title: str, max_len: int = 80) -> str:

@@ -19,6 +19,7 @@ from activities.archive import archive_dir, read_archive
 from activities.chat import ChatBackend, DirectMessage
 from activities.postmortem import write_atomically
 from activities.tracker import TrackerBackend
+from client.incidents import INCIDENT_WORKFLOW
 from warroom.models import IncidentState, Severity
 from warroom.report import CloseRate, close_rates
 from warroom.settings import Settings
@@ -81,7 +82,7 @@ class FollowUpActivities:
         """Archived incidents from the archive, open ones by querying their workflows
         (only those on this worker's task queue: another queue's worker answers for its own)."""
         items = [i for s in read_archive(self.settings.data_dir) for i in self._items(s, closed=True)]
-        query = f"WorkflowType = 'IncidentWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '{self.settings.task_queue}'"
+        query = f"WorkflowType = '{INCIDENT_WORKFLOW}' AND ExecutionStatus = 'Running' AND TaskQueue = '{self.settings.task_queue}'"
         try:
             async for wf in self.client.list_workflows(query):
                 raw = await self.client.get_workflow_handle(wf.id).query("state")

@@ -16,40 +16,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Literal, Protocol
 
-from pydantic import BaseModel, Field
 from temporalio import activity
 
 from activities.chat import ChatBackend, DirectMessage
 from activities.failures import final
-from warroom.models import PAGERDUTY, Severity
+from warroom.models import PAGERDUTY
 from warroom.policy import Policy
-
-
-class PageRequest(BaseModel):
-    incident_id: str
-    service: str
-    severity: Severity
-    title: str
-    target: str
-    step: int
-    at: datetime | None = Field(None, description="when the page was due: who is on call then")
-    incident_url: str | None = None
-    idempotency_key: str
-
-
-class PageResult(BaseModel):
-    user: str
-    via: str
+from warroom.rules.requests import PageRequest, PageResult, PageUpdate
 
 
 PAGERDUTY_ON_CALL = "PagerDuty on-call"
-
-
-class PageUpdate(BaseModel):
-    """What became of a page that went through PagerDuty."""
-
-    incident_id: str
-    action: Literal["acknowledge", "resolve"]
 
 
 class Pager(Protocol):

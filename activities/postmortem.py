@@ -10,37 +10,13 @@ from __future__ import annotations
 
 import os
 import tempfile
-from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
-from pydantic import BaseModel
 from temporalio import activity
 
 from warroom import blameless, postmortem
-from warroom.models import IncidentState
-
-
-class DraftRequest(BaseModel):
-    state: IncidentState
-    generated_at: datetime
-    replace: bool = False
-
-
-class DraftRef(BaseModel):
-    path: str
-    written: bool
-
-
-class CheckRequest(BaseModel):
-    incident_id: str
-    link: str
-
-
-class CheckResult(BaseModel):
-    checked: bool
-    reason: str = ""
-    findings: list[blameless.Finding] = []
+from warroom.rules.requests import DraftRequest, DraftRef, CheckRequest, CheckResult
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -13,20 +13,13 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from pydantic import BaseModel
 from temporalio import activity
 
 from activities.prometheus import PrometheusAPI, QueryFailed
-from warroom.signals import SignalQueries, SignalReading, SignalSnapshot
+from warroom.signals import SignalReading, SignalSnapshot
+from warroom.rules.requests import SnapshotRequest
 
 NOT_CONFIGURED = "no Prometheus configured: set WARROOM_PROMETHEUS_URL"
-
-
-class SnapshotRequest(BaseModel):
-    incident_id: str
-    service: str
-    moment: str
-    queries: SignalQueries
 
 
 class SignalActivities:

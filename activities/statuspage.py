@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Protocol
 
-from pydantic import BaseModel, Field
 from temporalio import activity
 
 from activities.store import JsonStore
 from warroom.models import PublicStatus, StatusPageRef
+from warroom.rules.requests import StatusPost
 
 # Seed 003 §5, "External Status Updates".
 WORDING = {
@@ -30,18 +30,6 @@ WORDING = {
 
 def public_wording(status: PublicStatus, service: str, cause: str = "") -> str:
     return WORDING[status].format(service=service, cause=cause.rstrip(".") or "a known fault")
-
-
-class StatusPost(BaseModel):
-    incident_id: str
-    page_ref: StatusPageRef | None = None
-    title: str
-    service: str
-    status: PublicStatus
-    message: str
-    impact: Literal["critical", "major", "minor", "none"] = "none"
-    components: list[str] = Field(default_factory=list)
-    idempotency_key: str
 
 
 class StatusPageBackend(Protocol):

@@ -7,35 +7,14 @@ activity finds the issue its first attempt made.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, Protocol
 
-from pydantic import BaseModel
 from temporalio import activity
 
 from activities.store import JsonStore
-from warroom.models import Severity
-
-
-class TrackerItem(BaseModel):
-    incident_id: str
-    number: int
-    title: str
-    owner: str
-    due: date
-    severity: Severity
-    description: str
-
-    @property
-    def labels(self) -> list[str]:
-        return ["warroom", f"incident-{self.incident_id}", f"action-{self.number}"]
-
-
-class TrackerRef(BaseModel):
-    key: str
-    url: str | None = None
-    status: Literal["open", "done"] = "open"
+from warroom.rules.requests import TrackerItem, TrackerRef
 
 
 class TrackerBackend(Protocol):

@@ -15,8 +15,8 @@ from pathlib import Path
 from temporalio.client import Client
 
 from warroom.settings import Settings
-from worker.devserver import dev_server
-from worker.temporal import connect
+from cli.devserver import dev_server
+from client.temporal import connect
 
 RESULTS = Path(__file__).parent / "RESULTS.md"
 

@@ -35,7 +35,7 @@ from benchmarks.baseline import BaselineAlertWorkflow
 from benchmarks.common import cpu_seconds, free_port, fresh_dev_server, percentile, process, write_section
 from warroom import models as m
 from warroom.settings import Settings
-from activities.routing import chain_id
+from client.router import chain_id
 
 
 

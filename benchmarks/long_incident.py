@@ -30,9 +30,9 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from benchmarks.common import write_section
 from warroom import models as m
 from warroom.settings import Settings
-from worker.devserver import dev_server
-from worker.incidents import start_incident
-from worker.temporal import connect
+from cli.devserver import dev_server
+from client.incidents import start_incident
+from client.temporal import connect
 from worker.worker import build_worker
 
 LIMIT = 10_000

@@ -26,7 +26,7 @@ from benchmarks.baseline import BaselineMobilizeWorkflow, noop
 from benchmarks.common import fresh_dev_server, percentile, write_section
 from warroom import models as m
 from warroom.settings import Settings
-from worker.incidents import start_incident
+from client.incidents import start_incident
 from worker.worker import build_worker
 
 # What "mobilized" waits for: the channel, the status page and the first page.

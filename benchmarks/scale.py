@@ -26,9 +26,9 @@ from temporalio.api.enums.v1 import EventType
 from benchmarks.common import percentile, process, write_section
 from warroom import models as m
 from warroom.settings import Settings
-from worker.devserver import dev_server
-from worker.incidents import start_incident
-from worker.temporal import connect
+from cli.devserver import dev_server
+from client.incidents import start_incident
+from client.temporal import connect
 
 STARTED = EventType.EVENT_TYPE_TIMER_STARTED
 FIRED = EventType.EVENT_TYPE_TIMER_FIRED

@@ -13,8 +13,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from tests.support import Warroom
-from worker.devserver import temporal_binary
-from worker.temporal import ensure_search_attributes
+from cli.devserver import temporal_binary
+from client.temporal import ensure_search_attributes
 
 TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
 

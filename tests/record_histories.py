@@ -1,8 +1,9 @@
 """Record workflow histories from real runs for the replay test (`make histories`).
 
-Re-record only on purpose: the committed histories stand for incidents already
-running in production, which every new version of IncidentWorkflow must replay.
-Histories of earlier versions stay; new ones are added with a new suffix.
+One file per scenario. Until warroom 1.0.0 is released, a change to the
+workflow re-records them all (README, "Changing the workflow"); from then on
+they stand for incidents already running, and a change that would break their
+replay needs a `workflow.patched` guard and a new history beside the old.
 """
 
 from __future__ import annotations
@@ -18,10 +19,9 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from tests.support import Warroom
-from worker.temporal import ensure_search_attributes
+from client.temporal import ensure_search_attributes
 
 HISTORIES = Path(__file__).parent / "histories"
-VERSION = "v7"
 
 
 async def sev1_full_lifecycle(w: Warroom):
@@ -82,7 +82,7 @@ async def main() -> None:
             async with Warroom(env, Path(tempfile.mkdtemp())) as w:
                 handle = await scenario(w)
                 history = await handle.fetch_history()
-        path = HISTORIES / f"{scenario.__name__}.{VERSION}.json"
+        path = HISTORIES / f"{scenario.__name__}.json"
         path.write_text(history.to_json())
         print(f"recorded {path.relative_to(Path.cwd())} ({len(history.events)} events)")
 

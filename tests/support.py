@@ -98,8 +98,8 @@ async def serve_gateway(settings: Settings, client: Any):
 
     import uvicorn
 
-    from worker.gateway import create_app
-    from worker.processes import GatewayServer
+    from gateway.app import create_app
+    from cli.processes import GatewayServer
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))

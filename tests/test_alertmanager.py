@@ -17,7 +17,7 @@ import pytest
 from pydantic import SecretStr
 
 from warroom import models as m
-from activities.routing import chain_id
+from client.router import chain_id
 from tests.support import serve_gateway
 
 ALERTMANAGER = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")

@@ -16,7 +16,7 @@ from tests.fakes.slack import FakeSlack
 from tests.support import Warroom
 from warroom import models as m
 from warroom.policy import Policy, load_policy
-from worker import cli
+from cli import main as cli
 
 CONFIG = """
 [bridge]

@@ -17,9 +17,10 @@ from temporalio.exceptions import ApplicationError
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
 from tests.support import Warroom
-from worker.gateway import create_app
+from gateway.app import create_app
 from worker.worker import SANDBOXED_RUNNER
-from workflows.changes import ChangesWorkflow, changes_workflow_id
+from warroom.changes import changes_workflow_id
+from workflows.changes import ChangesWorkflow
 from workflows.incident import IncidentWorkflow
 
 CHECKLIST = {"no_irreversible_migrations": True, "no_irreversible_side_effects": True, "known_good_target": True}
@@ -256,7 +257,8 @@ async def test_a_closed_incident_stops_being_told_and_the_log_carries_on(gateway
 async def test_incidents_of_one_service_declared_together_share_one_watch(warroom):
     """A burst of new incidents of one service costs its change log a couple of
     signals, not one each, and every one of them is among the log's watchers."""
-    from activities.changes import ChangeActivities, RecentChanges
+    from activities.changes import ChangeActivities
+    from warroom.rules.requests import RecentChanges
 
     acts = ChangeActivities(warroom.client, warroom.settings.task_queue)
     since = await now(warroom) - timedelta(hours=24)

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from worker.cli import run_cli
+from cli.main import run_cli
 
 
 @pytest.fixture

@@ -16,9 +16,9 @@ from temporalio.api.common.v1 import Payload
 from warroom import models as m
 from warroom.codec import CodecError, EncryptionCodec, parse_keys
 from warroom.settings import Settings
-from worker.gateway import create_app
-from worker.incidents import start_incident
-from worker.temporal import connect
+from gateway.app import create_app
+from client.incidents import start_incident
+from client.temporal import connect
 from worker.worker import build_worker
 
 OLD, NEW = base64.b64encode(os.urandom(32)).decode(), base64.b64encode(os.urandom(32)).decode()

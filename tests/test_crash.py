@@ -28,9 +28,9 @@ from tests.fakes.slack import FakeSlack
 from tests.fakes.statuspage import FakeStatuspage
 from warroom import models as m
 from warroom.settings import Settings
-from worker.devserver import dev_server
-from worker.incidents import start_incident
-from worker.temporal import connect
+from cli.devserver import dev_server
+from client.incidents import start_incident
+from client.temporal import connect
 from worker.worker import SANDBOXED_RUNNER, WORKFLOWS
 
 # `make test` runs 20 seeded lifecycles through 20 kills; CRASH_SEEDS=100

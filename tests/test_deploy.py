@@ -55,8 +55,8 @@ def test_workers_get_time_to_finish_activities():
 
 
 def test_containers_run_real_commands_and_probe_real_routes():
-    from worker.cli import app
-    from worker.gateway import create_app
+    from cli.main import app
+    from gateway.app import create_app
 
     commands = {command.name or command.callback.__name__ for command in app.registered_commands}
     routes = set(create_app(Settings(config=None), client=None).openapi()["paths"])  # type: ignore[arg-type]

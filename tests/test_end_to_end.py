@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from warroom.models import Phase
-from worker.devserver import temporal_binary
+from cli.devserver import temporal_binary
 
 WARROOM = str(Path(sys.executable).parent / "warroom")
 

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from activities.folding import Folding
+from client.folding import Folding
 
 
 class Calls:

@@ -21,9 +21,9 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from warroom import models as m
 from warroom.settings import Settings
-from worker.gateway import create_app
-from worker.temporal import connect
-from activities.routing import chain_id
+from gateway.app import create_app
+from client.temporal import connect
+from client.router import chain_id
 
 FIXTURES = Path(__file__).parent / "fixtures" / "alerts"
 AM_KEY = '{}/{service="checkout"}:{alertname="HighErrorRate"}'

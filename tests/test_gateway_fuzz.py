@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 
 from tests.support import serve_gateway
 from warroom.settings import Settings
-from worker.temporal import connect
+from client.temporal import connect
 from worker.worker import build_worker
 
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from warroom.intake import PARSERS, IntakeError
 from warroom.models import Severity
 from warroom.settings import Settings
-from worker.gateway import create_app
+from gateway.app import create_app
 
 FIXTURES = Path(__file__).parent / "fixtures" / "alerts"
 

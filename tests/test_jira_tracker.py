@@ -9,7 +9,7 @@ import pytest
 from temporalio.exceptions import ApplicationError
 
 from activities.jira_tracker import JiraTracker
-from activities.tracker import TrackerItem
+from warroom.rules.requests import TrackerItem
 from tests.fakes.jira import FakeJira, jira_error
 from tests.fakes.server import Served
 from warroom.models import Severity

@@ -236,7 +236,7 @@ async def test_an_incident_started_with_its_memo_does_not_write_it_again(warroom
     from temporalio.api.enums.v1 import EventType
 
     from warroom import models as m
-    from worker.incidents import start_incident
+    from client.incidents import start_incident
 
     inp = m.IncidentInput(title="Checkout failing", service="checkout", severity="SEV3", declared_by="alice")
     handle = await start_incident(warroom.client, warroom.settings, "inc-memo-kept", inp)

@@ -8,9 +8,12 @@ from datetime import date
 
 import pytest
 
-from activities.chat import ChannelPost, ChannelTopic, LocalChat, OpenChannel, channel_name
-from activities.statuspage import LocalStatusPage, StatusPost
-from activities.tracker import LocalTracker, TrackerItem
+from activities.chat import LocalChat, channel_name
+from warroom.rules.requests import ChannelPost, ChannelTopic, OpenChannel
+from activities.statuspage import LocalStatusPage
+from warroom.rules.requests import StatusPost
+from activities.tracker import LocalTracker
+from warroom.rules.requests import TrackerItem
 from warroom.models import PublicStatus, Severity
 
 DAY = date(2026, 11, 24)

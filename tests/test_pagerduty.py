@@ -10,13 +10,13 @@ import pytest
 from temporalio.exceptions import ApplicationError
 
 from activities.pagerduty import PagerDutyEvents
-from activities.paging import PageRequest
+from warroom.rules.requests import PageRequest
 from tests.fakes.pagerduty import FakePagerDuty
 from tests.fakes.server import Served, json_response
 from tests.support import Warroom
 from warroom.models import Severity
 from warroom.report import on_call_load
-from worker.gateway import create_app
+from gateway.app import create_app
 
 ROUTING_KEY = "R0UT1NGKEY0000000000000000000042"
 

@@ -12,7 +12,7 @@ from warroom.models import (
     ActionItem, AlertRecord, Deadline, Impact, IncidentState, Metrics, PageRecord, Phase, Postmortem, Role, Severity,
     TimelineEntry,
 )
-from worker.cli import run_cli
+from cli.main import run_cli
 
 
 def t(text: str) -> datetime:

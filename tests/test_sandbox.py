@@ -14,7 +14,7 @@ from temporalio.client import WorkflowFailureError
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from temporalio.worker.workflow_sandbox import RestrictedWorkflowAccessError
 
-from workflows import lifecycle
+from warroom.rules import lifecycle
 
 with workflow.unsafe.imports_passed_through():  # this module is re-imported in the sandbox
     from warroom.settings import Settings

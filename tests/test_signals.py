@@ -17,13 +17,15 @@ from pydantic import ValidationError
 from temporalio.exceptions import ApplicationError
 
 from activities.prometheus import PrometheusAPI, QueryFailed
-from activities.signals import NOT_CONFIGURED, SignalActivities, SnapshotRequest
+from activities.signals import NOT_CONFIGURED, SignalActivities
+from warroom.rules.requests import SnapshotRequest
 from tests.support import Warroom
 from tests.test_alertmanager import free_port, until
 from warroom.models import IncidentInput, IncidentState, Phase, PublicStatus, Reopen, Resolve
 from warroom.policy import Policy
 from warroom.signals import SignalQueries, SignalReading, SignalSnapshot, judge
-from workflows.lifecycle import SIGNALS_RECHECKS, WINDOW_END, Lifecycle
+from warroom.rules.evidence import SIGNALS_RECHECKS, WINDOW_END
+from warroom.rules.lifecycle import Lifecycle
 
 PROMETHEUS = shutil.which("prometheus")
 
@@ -307,11 +309,10 @@ def test_a_verdict_that_arrives_after_a_reopen_changes_nothing():
     policy = Policy(services={"checkout": {"signals": QUERIES}})
     now = datetime(2026, 1, 1, tzinfo=UTC)
     life = Lifecycle.declare("inc-1", IncidentInput(title="t", service="checkout"), policy, {}, now)
-    life.golden_signals = True
-    life.on_resolve(Resolve(by="alice", summary="fixed"), now)
+    life.handle("resolve", Resolve(by="alice", summary="fixed"), now)
     life.outbox.clear()
-    life.fire_monitoring_window(life.state.deadlines["monitoring_window"], now + timedelta(minutes=30))
+    life.fire_due(now + timedelta(minutes=30), now + timedelta(minutes=30))
     (check,) = life.outbox
-    life.on_reopen(Reopen(by="bob", reason="still broken"), now + timedelta(minutes=31))
+    life.handle("reopen", Reopen(by="bob", reason="still broken"), now + timedelta(minutes=31))
     check.then(SignalSnapshot(moment=WINDOW_END, readings=[SignalReading(name="errors", value=0), SignalReading(name="latency", value=0)]))
     assert life.state.phase is Phase.STABILIZE and life.state.metrics.reopen_count == 1

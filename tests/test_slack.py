@@ -7,9 +7,8 @@ from datetime import date
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from activities.chat import (
-    ChannelArchive, ChannelBookmark, ChannelPost, ChannelTopic, ChatActivities, DirectMessage, FirstPost, OpenChannel,
-)
+from activities.chat import ChatActivities
+from warroom.rules.requests import ChannelArchive, ChannelBookmark, ChannelPost, ChannelTopic, DirectMessage, FirstPost, OpenChannel
 from activities.slack import SlackChat
 from tests.fakes.server import Served, json_response
 from tests.fakes.slack import FakeSlack

@@ -15,7 +15,7 @@ import pytest
 from pydantic import SecretStr
 
 from warroom import models as m
-from worker.gateway import create_app
+from gateway.app import create_app
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 

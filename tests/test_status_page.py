@@ -10,12 +10,14 @@ import pytest
 from fastapi import FastAPI
 from playwright.async_api import async_playwright
 
-from activities.statuspage import LocalStatusPage, StatusPost, public_wording
+from activities.statuspage import LocalStatusPage
+from warroom.rules.requests import StatusPost
+from warroom.rules.wording import public_wording
 from tests.fakes.server import Served
 from warroom.models import PublicStatus
 from warroom.settings import Settings
-from worker.http import get_settings
-from worker.status_page import router
+from gateway.http import get_settings
+from gateway.status_page import router
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM = shutil.which("chromium")

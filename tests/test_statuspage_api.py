@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from activities.statuspage import StatusPost, public_wording
+from warroom.rules.requests import StatusPost
+from warroom.rules.wording import public_wording
 from activities.statuspage_api import StatusPageAPI
 from tests.fakes.server import Served, json_response
 from tests.fakes.statuspage import FakeStatuspage

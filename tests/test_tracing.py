@@ -15,8 +15,8 @@ from temporalio.client import Client
 
 from warroom import models as m
 from warroom.settings import Settings
-from worker.gateway import create_app
-from worker.telemetry import tracing_interceptors
+from gateway.app import create_app
+from client.telemetry import tracing_interceptors
 from worker.worker import build_worker
 from workflows.incident import IncidentWorkflow
 

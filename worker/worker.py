@@ -3,6 +3,7 @@ are configured (built-in local ones when none are)."""
 
 from __future__ import annotations
 
+import pkgutil
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +27,7 @@ from activities.slack import SlackChat
 from activities.statuspage import LocalStatusPage, StatusPageActivities, StatusPageBackend
 from activities.statuspage_api import StatusPageAPI
 from activities.tracker import LocalTracker, TrackerActivities, TrackerBackend
+import warroom
 from warroom.settings import Settings
 from workflows.changes import ChangesWorkflow
 from workflows.followup import FollowUpWorkflow
@@ -103,17 +105,21 @@ def tracker_backend(settings: Settings) -> TrackerBackend:
 # Temporal's sandbox imports a workflow's modules afresh and refuses the calls
 # that break replay (the clock, randomness, uuid4, I/O). Recorded histories and
 # every run of the crash drill replay inside it, with everything under
-# workflows/ imported into it, so such a call on any path they take fails CI
-# (tests/test_sandbox.py). Workers run workflows without it unless
-# WARROOM_WORKFLOW_SANDBOX asks: re-importing per incident and entering it on
-# every activation and payload cost the worker a quarter of its CPU in an alert
-# storm (benchmarks/RESULTS.md), and the cheaper variant that passed every
-# module through refused almost nothing. (In-process test workers run as
-# production does: with sandboxed workers in threads beside the test's own
-# work, the test process twice died of interpreter errors.)
+# workflows/ and the incident rules (warroom.rules) imported into it, so such a
+# call on any path they take fails CI (tests/test_sandbox.py). Workers run
+# workflows without it unless WARROOM_WORKFLOW_SANDBOX asks: re-importing per
+# incident and entering it on every activation and payload cost the worker a
+# quarter of its CPU in an alert storm (benchmarks/RESULTS.md), and the cheaper
+# variant that passed every module through refused almost nothing. (In-process
+# test workers run as production does: with sandboxed workers in threads beside
+# the test's own work, the test process twice died of interpreter errors.)
+RULES_IN_SANDBOX = "rules"
+SHARED_DATA = ("warroom.rules.requests", "warroom.rules.effects")  # plain models and names: no decisions in them
 SANDBOXED_RUNNER = SandboxedWorkflowRunner(
-    # Shared models, policy and activity definitions pass through; workflows/ is imported into each sandbox.
-    restrictions=SandboxRestrictions.default.with_passthrough_modules("warroom", "activities", "pydantic")
+    restrictions=SandboxRestrictions.default.with_passthrough_modules(
+        "activities", "client", "pydantic", *SHARED_DATA,
+        *(f"warroom.{mod.name}" for mod in pkgutil.iter_modules(warroom.__path__) if mod.name != RULES_IN_SANDBOX),
+    )
 )
 
 

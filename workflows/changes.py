@@ -15,71 +15,20 @@ deploy during the incident becomes a suspect too.
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
-    from pydantic import BaseModel, Field
-
+    from warroom.changes import (
+        CHANGE_RECORDED, FUTURE_TOLERANCE, MAX_WATCHERS, MEMO_KEY, RETENTION, ChangeLog, ChangeReceipt, ChangeWindow,
+        change_id, within,
+    )
     from warroom.models import Change, ChangeRequest
 
-RETENTION = timedelta(days=7)
-# A change reported a little ahead of this clock is clock skew, further ahead a mistake.
-FUTURE_TOLERANCE = timedelta(minutes=5)
 MAX_HISTORY_EVENTS = 2_000
-MEMO_KEY = "changes"
-CHANGE_RECORDED = "change_recorded"  # the incident's signal
-# Incidents told of new changes; the oldest fall off (a closed one falls off when told).
-MAX_WATCHERS = 100
-
-
-def changes_workflow_id(service: str) -> str:
-    return f"changes-{service}"
-
-
-def log_start_options(service: str, task_queue: str) -> dict[str, Any]:
-    """How every caller starts a service's log: the first to arrive starts it, the rest find it."""
-    return {
-        "id": changes_workflow_id(service), "task_queue": task_queue,
-        "id_conflict_policy": WorkflowIDConflictPolicy.USE_EXISTING, "static_summary": f"Recent changes of {service}"[:200],
-    }
-
-
-def change_id(service: str, req: ChangeRequest, when: datetime) -> str:
-    """Stable per change, so a retried report maps onto the entry it already made."""
-    identity = req.idempotency_key or f"{req.kind.value}\x00{req.summary}\x00{when.isoformat()}"
-    return "chg-" + hashlib.sha256(f"{service}\x00{identity}".encode()).hexdigest()[:12]
-
-
-class ChangeLog(BaseModel):
-    """Workflow input; `changes` carries the log across continue-as-new."""
-
-    service: str
-    changes: list[Change] = Field(default_factory=list)
-    watchers: list[str] = Field(default_factory=list, description="incidents of the service told of each new change")
-    untold: list[Change] = Field(default_factory=list, description="recorded, not yet told to the watchers")
-
-
-class ChangeWindow(BaseModel):
-    since: datetime
-    until: datetime | None = None
-
-
-def within(changes: Iterable[Change], window: ChangeWindow) -> list[Change]:
-    """The changes in the window, newest first."""
-    found = [c for c in changes if c.when >= window.since and (window.until is None or c.when <= window.until)]
-    return sorted(found, key=lambda c: c.when, reverse=True)
-
-
-class ChangeReceipt(BaseModel):
-    id: str
-    recorded: bool = Field(description="False when this change was already recorded")
 
 
 @workflow.defn(name="ChangesWorkflow")

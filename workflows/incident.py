@@ -1,9 +1,10 @@
 """IncidentWorkflow: one durable workflow per incident, from first alert to closure.
 
-The workflow is orchestration only. Responder messages arrive as signals (fire
-and forget) or validated updates (the caller gets an answer or a reason); both
-go through the same `Lifecycle` rules. Side effects queue as `Effect`s and run
-as activities started from the main loop, so a slow integration never delays a
+A thin shell around the incident rules (`warroom.rules`): every responder
+message in the message table is a signal (fire and forget) and a validated
+update (the caller gets an answer or a reason); the rules decide, and what they
+ask of the outside world comes back as effects, which run here as activities
+started from the main loop, in lanes, so a slow integration never delays a
 deadline. Deadlines are durable timers: the main loop sleeps until the nearest.
 """
 
@@ -14,76 +15,21 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeKey
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
     from activities.policy import PolicyActivities
+    from client.search_attributes import CHANNEL, COMMANDER, DECLARED_AT, PHASE, SEARCH_ATTRIBUTES, SERVICE, SEVERITY
     from warroom import models as m
+    from warroom.changes import CHANGE_RECORDED
     from warroom.policy import Policy
-# The incident rules are workflow code: in the sandbox (tests) they are imported
-# into it like this module, so a clock or random call in them fails the test.
-from workflows.changes import CHANGE_RECORDED
-from workflows.lifecycle import BARRIER, Effect, Lifecycle, Refused, lane_of
-
-SEVERITY = SearchAttributeKey.for_keyword("IncidentSeverity")
-PHASE = SearchAttributeKey.for_keyword("IncidentPhase")
-SERVICE = SearchAttributeKey.for_keyword("IncidentService")
-COMMANDER = SearchAttributeKey.for_keyword("IncidentCommander")
-DECLARED_AT = SearchAttributeKey.for_datetime("IncidentDeclaredAt")
-CHANNEL = SearchAttributeKey.for_keyword("IncidentChannel")
-SEARCH_ATTRIBUTES = (SEVERITY, PHASE, SERVICE, COMMANDER, DECLARED_AT, CHANNEL)
-# Workflow changes that running incidents must survive, guarded by `workflow.patched`
-# (see README, "Changing the workflow"). Never rename or remove one while incidents
-# started before it may still run.
-CHANNEL_ATTRIBUTE = "incident-channel-search-attribute"  # Slack commands find an incident by its channel
-EFFECT_LANES = "effect-lanes"  # integrations run side by side, each in order
-DEADLINE_TIMING = "exact-deadline-timing"  # deadlines fire when due: not early on a message, not in a loop
-INLINE_EFFECTS = "effects-from-main-loop"  # no separate pump task: command order cannot depend on wake-up order
-# A deadline fires only when its own timer does; the clock never decides which
-# one. (A worker answering a query can run a task's events at the previous task's
-# time, so a decision taken from `workflow.now()` is not the one replay takes.)
-OWN_TIMERS = "deadlines-fire-on-their-own-timer"
-PAGERDUTY_EVENTS = "pagerduty-ack-resolve-events"  # acknowledging and resolving a page reaches PagerDuty
-GOLDEN_SIGNALS = "golden-signals-verify-gate"  # signal snapshots; verify closes only on healthy signals
-INVESTIGATION_AIDS = "recent-changes-and-bridge"  # suspects at declaration, rollbacks name a change, war-room bridge
-# Recent changes are read by a local activity once the channel is open: no
-# activity task and no workflow task of their own (and no wait in the first one).
-LOCAL_CHANGE_READS = "recent-changes-read-by-local-activity"
-FIRST_POST_WITH_CHANNEL = "first-update-posted-as-the-channel-opens"  # one activity opens and posts
-MEMO_FROM_START = "title-memo-kept-from-the-start"  # no memo upsert when the start carried it
-# Markers that each stand for every change before them: an incident records the
-# newest instead of a marker and a search-attribute update per change (a cost the
-# server pays on every new incident). A change added later gets a marker of its
-# own until the next fold. Newest first; never remove one.
-_THROUGH_INVESTIGATION_AIDS = frozenset({
-    CHANNEL_ATTRIBUTE, EFFECT_LANES, DEADLINE_TIMING, INLINE_EFFECTS, OWN_TIMERS, PAGERDUTY_EVENTS, GOLDEN_SIGNALS,
-    INVESTIGATION_AIDS,
-})
-FOLDS = {
-    "changes-through-first-post-with-channel":
-        _THROUGH_INVESTIGATION_AIDS | {LOCAL_CHANGE_READS, FIRST_POST_WITH_CHANNEL, MEMO_FROM_START},
-    "changes-through-investigation-aids": _THROUGH_INVESTIGATION_AIDS,
-}
-
-# Every responder message: a signal and an update of the same name, one JSON object each.
-MESSAGES: dict[str, type[m.Message] | type[m.AlertBatch]] = {
-    "acknowledge": m.Acknowledge,
-    "assign": m.Assign,
-    "note": m.Note,
-    "mitigate": m.Mitigate,
-    "update": m.StatusUpdate,
-    "escalate": m.SeverityChange,
-    "downgrade": m.SeverityChange,
-    "resolve": m.Resolve,
-    "reopen": m.Reopen,
-    "action_item": m.ActionItemRequest,
-    "postmortem": m.PostmortemEvent,
-    "draft_postmortem": m.DraftPostmortem,
-    "alerts": m.AlertBatch,
-}
+# The incident rules are workflow code: in the sandbox (tests, replays) they are
+# imported into it like this module, so a clock or random call in them fails.
+from warroom.rules import MESSAGES, Effect, Lifecycle, Refused
+from workflows.effects import BARRIER, activity_of, lane_of
 
 INTEGRATION_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 INTEGRATION_DEADLINE = timedelta(minutes=10)
@@ -95,11 +41,11 @@ TIMER_GRANULARITY = timedelta(seconds=1)
 
 
 def _message_handlers(cls: type) -> type:
-    """A signal and an update per message, defined once on the class. (Registered
-    per instance instead, their definitions cost a tenth of the worker's time in
-    an alert storm: each one resolves its function's type hints again.)"""
-    for name, model in MESSAGES.items():
-        signal, update = _handlers_for(name, model)
+    """A signal and an update per message of the table, defined once on the class.
+    (Registered per instance instead, their definitions cost a tenth of the
+    worker's time in an alert storm: each one resolves its function's type hints.)"""
+    for name, verb in MESSAGES.items():
+        signal, update = _handlers_for(name, verb.model)
         setattr(cls, f"signal_{name}", signal)
         setattr(cls, f"update_{name}", update)
     return cls
@@ -129,15 +75,10 @@ class IncidentWorkflow:
         self.input = inp
         self.wake = False
         self.busy: set[str] = set()  # lanes with an effect in flight
-        self.lanes = False
-        self.exact_deadlines = False
-        self.own_timers = False
-        self.folded: frozenset[str] = frozenset()  # the changes this run's fold marker stands for
-        self.inline_effects = False
         self.messages_this_run = 0
         self.visible: dict[str, Any] = {}
         self.timer: asyncio.Task[None] | None = None
-        self.timer_key: tuple[str, Any] | None = None
+        self.timer_key: tuple[str, datetime] | None = None
         if inp.resume:
             self.life = Lifecycle(inp.resume, Policy.model_validate(inp.policy))
             self.visible = {
@@ -146,19 +87,10 @@ class IncidentWorkflow:
 
     @workflow.run
     async def run(self, inp: m.IncidentInput) -> dict[str, Any]:
-        self.folded = next((changes for marker, changes in FOLDS.items() if workflow.patched(marker)), frozenset())
         if self.life is None:
             await self._declare(inp)
-        else:
-            self._rule_patches(self.life)
         life = self.life
         assert life is not None
-        self.lanes = self._patched(EFFECT_LANES)
-        self.exact_deadlines = self._patched(DEADLINE_TIMING)
-        self.inline_effects = self._patched(INLINE_EFFECTS)
-        self.own_timers = life.fire_on_schedule = self._patched(OWN_TIMERS)
-        pump = None if self.inline_effects else asyncio.create_task(self._pump())
-        life.pager_events = self._patched(PAGERDUTY_EVENTS)
         while life.state.phase is not m.Phase.CLOSED:
             self._show()
             if self._should_continue_as_new():
@@ -169,21 +101,12 @@ class IncidentWorkflow:
                 )
             self._start_effects()
             fired = await self._sleep_until_next_deadline()
-            now = workflow.now()
-            if self.own_timers:
-                # Deadlines a moment after the one whose timer fired fire with it.
-                if fired:
-                    life.fire_due(fired + TIMER_GRANULARITY, now)
-            elif fired or not self.exact_deadlines:
-                life.fire_due(now + TIMER_GRANULARITY, now)
-            else:  # a message wake fires only what is due
-                life.fire_due(now, now)
+            if fired:  # deadlines a moment after the one whose timer fired fire with it
+                life.fire_due(fired + TIMER_GRANULARITY, workflow.now())
         self._show()
         if self.timer:
             self.timer.cancel()
         await self._drain()
-        if pump:
-            pump.cancel()
         return life.state.public()
 
     async def _declare(self, inp: m.IncidentInput) -> None:
@@ -195,18 +118,15 @@ class IncidentWorkflow:
         )
         policy = Policy.model_validate(context.policy)
         self.life = Lifecycle.declare(workflow.info().workflow_id, inp, policy, context.links, workflow.now())
-        self._rule_patches(self.life)
-        self.life.first_post_with_channel = self._patched(FIRST_POST_WITH_CHANNEL)
-        self.life.local_change_reads = self._patched(LOCAL_CHANGE_READS)
-        if not self._patched(MEMO_FROM_START) or workflow.memo_value("title", None, type_hint=str) != inp.title:
+        if workflow.memo_value("title", None, type_hint=str) != inp.title:
             workflow.upsert_memo({"title": inp.title})  # a start without the memo (`start_options`)
         self.life.mobilize(workflow.now())
 
     async def _sleep_until_next_deadline(self) -> datetime | None:
-        """Wait for a message, an effect, or the nearest deadline; the time that
-        deadline was due at when it is. The deadline's timer lives until that
-        deadline changes: waking for a message does not cost a cancelled and a
-        new timer. With OWN_TIMERS even an overdue deadline waits for a timer,
+        """Wait for a message, an effect, or the nearest deadline's timer; the
+        time that deadline was due at when its timer fired. The timer lives
+        until that deadline changes: waking for a message does not cost a
+        cancelled and a new timer. Even an overdue deadline waits for a timer,
         so that no decision here depends on the clock."""
         assert self.life is not None
         self.wake = False
@@ -218,29 +138,16 @@ class IncidentWorkflow:
                 self.timer.cancel()
             self.timer, self.timer_key = None, key
             if nearest:
-                delay = nearest.next_fire - workflow.now()
-                if not self.own_timers and (delay <= timedelta(0) or (delay <= TIMER_GRANULARITY and not self.exact_deadlines)):
-                    return nearest.next_fire
                 # Never shorter than the granularity: a deadline rescheduled for
                 # "in a moment" must not fire again at once, in a loop.
-                self.timer = asyncio.create_task(workflow.sleep(max(delay, TIMER_GRANULARITY), summary=nearest.summary))
+                delay = max(nearest.next_fire - workflow.now(), TIMER_GRANULARITY)
+                self.timer = asyncio.create_task(workflow.sleep(delay, summary=nearest.summary))
         timer, key = self.timer, self.timer_key
         await workflow.wait_condition(lambda: self.wake or (timer is not None and timer.done()))
         if timer is not None and timer.done() and key is not None:
             self.timer_key = None
             return key[1]
         return None
-
-    def _rule_patches(self, life: Lifecycle) -> None:
-        """The changes the incident rules ask about from mobilizing on, set on
-        declaration and on every resume (the mobilizing-only ones: `_declare`)."""
-        life.golden_signals = self._patched(GOLDEN_SIGNALS)
-        life.investigation_aids = self._patched(INVESTIGATION_AIDS)
-
-    def _patched(self, change: str) -> bool:
-        """`workflow.patched`, answered without a marker of its own for a change
-        this run's fold marker stands for."""
-        return change in self.folded or workflow.patched(change)
 
     def _should_continue_as_new(self) -> bool:
         info = workflow.info()
@@ -250,16 +157,29 @@ class IncidentWorkflow:
             or self.messages_this_run >= MAX_MESSAGES_PER_RUN
         )
 
+    # --- effects ------------------------------------------------------------------------
+
     def _start_effects(self) -> None:
         """Start every queued effect whose lane is free, from the main loop, so
-        commands come in one order on every replay. (Incidents started before
-        INLINE_EFFECTS keep the separate pump task they were recorded with.)"""
+        commands come in one order on every replay."""
         assert self.life is not None
-        while self.inline_effects and (effect := self._next_effect()) is not None:
+        while (effect := self._next_effect()) is not None:
             self.life.outbox.remove(effect)
-            lane = self._lane(effect)
+            lane = lane_of(effect.operation)
             self.busy.add(lane)
             asyncio.create_task(self._run_effect(effect, lane))
+
+    def _next_effect(self) -> Effect | None:
+        """The first queued effect whose lane is free. A barrier (the archive)
+        waits for every lane, and nothing queued after it overtakes it."""
+        assert self.life is not None
+        for effect in self.life.outbox:
+            lane = lane_of(effect.operation)
+            if lane == BARRIER:
+                return effect if not self.busy and effect is self.life.outbox[0] else None
+            if lane not in self.busy:
+                return effect
+        return None
 
     async def _drain(self) -> None:
         """Until every queued effect has run and every handler has finished."""
@@ -269,65 +189,34 @@ class IncidentWorkflow:
         def drained() -> bool:
             return not life.outbox and not self.busy and workflow.all_handlers_finished()
 
-        if not self.inline_effects:
-            await workflow.wait_condition(drained)
-            return
         while not drained():
             self._start_effects()
             self.wake = False
             await workflow.wait_condition(lambda: self.wake or drained())
 
-    async def _pump(self) -> None:
-        """Run queued effects as activities: in order within each integration's
-        lane (a post waits for its channel), the lanes side by side (the page
-        does not wait for the channel). A failed integration is recorded and
-        reported; it never stops the incident."""
-        assert self.life is not None
-        life = self.life
-        while True:
-            await workflow.wait_condition(lambda: self._next_effect() is not None)
-            effect = self._next_effect()
-            assert effect is not None
-            life.outbox.remove(effect)
-            lane = self._lane(effect)
-            self.busy.add(lane)
-            asyncio.create_task(self._run_effect(effect, lane))
-
-    def _next_effect(self) -> Effect | None:
-        """The first queued effect whose lane is free. A barrier (the archive)
-        waits for every lane, and nothing queued after it overtakes it."""
-        assert self.life is not None
-        for effect in self.life.outbox:
-            lane = self._lane(effect)
-            if lane == BARRIER:
-                return effect if not self.busy and effect is self.life.outbox[0] else None
-            if lane not in self.busy:
-                return effect
-        return None
-
-    def _lane(self, effect: Effect) -> str:
-        return lane_of(effect.activity) if self.lanes else "one"
-
     async def _run_effect(self, effect: Effect, lane: str) -> None:
+        """A failed integration is recorded and reported; it never stops the incident."""
         assert self.life is not None
         try:
-            arg = effect.build(effect.key)
-            if arg is not None:
-                try:
-                    run = workflow.execute_local_activity_method if effect.local else workflow.execute_activity_method
-                    result = await run(
-                        effect.activity,
-                        arg,
-                        summary=effect.summary,
-                        start_to_close_timeout=timedelta(seconds=30),
-                        schedule_to_close_timeout=INTEGRATION_DEADLINE,
-                        retry_policy=INTEGRATION_RETRY,
-                    )
-                except FailureError as err:  # an ActivityError; a local activity's own failure comes unwrapped
-                    self.life.integration_failed(effect, _reason(err), workflow.now())
-                else:
-                    if effect.then:
-                        effect.then(result)
+            request = self.life.ready(effect)
+            if request is None:
+                return
+            activity, local = activity_of(effect.operation)
+            run = workflow.execute_local_activity_method if local else workflow.execute_activity_method
+            try:
+                result = await run(
+                    activity,
+                    request,
+                    summary=effect.summary,
+                    start_to_close_timeout=timedelta(seconds=30),
+                    schedule_to_close_timeout=INTEGRATION_DEADLINE,
+                    retry_policy=INTEGRATION_RETRY,
+                )
+            except FailureError as err:  # an ActivityError; a local activity's own failure comes unwrapped
+                self.life.integration_failed(effect, _reason(err), workflow.now())
+            else:
+                if effect.then:
+                    effect.then(result)
         finally:
             self.busy.discard(lane)
             self.wake = True
@@ -343,7 +232,7 @@ class IncidentWorkflow:
             COMMANDER: s.roles.get(m.Role.COMMANDER),
             DECLARED_AT: s.metrics.declared_at,
         }
-        if s.channel and self._patched(CHANNEL_ATTRIBUTE):
+        if s.channel:
             wanted[CHANNEL] = s.channel.id
         changes = [
             key.value_set(value) if value is not None else key.value_unset()
@@ -353,9 +242,9 @@ class IncidentWorkflow:
         if changes:
             workflow.upsert_search_attributes(changes)
             self.visible.update({key.name: value for key, value in wanted.items()})
-        workflow.set_current_details(self.life.details(workflow.now()))
+        workflow.set_current_details(self.life.details())
 
-    # --- messages ---------------------------------------------------------------------
+    # --- messages -----------------------------------------------------------------------
 
     async def _on_signal(self, name: str, model: type, payload: dict[str, Any]) -> None:
         await workflow.wait_condition(lambda: self.life is not None)
@@ -405,9 +294,8 @@ class IncidentWorkflow:
         """From the service's change log (the incident watches it since declaration)."""
         await workflow.wait_condition(lambda: self.life is not None)
         assert self.life is not None
-        if self.life.investigation_aids:
-            self.life.add_suspect(change, workflow.now())
-            self.wake = True
+        self.life.add_suspect(change, workflow.now())
+        self.wake = True
 
     @workflow.query
     def state(self) -> dict[str, Any]:

@@ -1,0 +1,173 @@
+"""`POST /v1/alerts/{source}`: alerts in, incidents out.
+
+The body is parsed by the source's parser before anything else happens, so a
+malformed payload is a 400 or 422 with the reason and touches no workflow.
+Accepted alerts are routed (see `client.router`) and answered with 202
+and the incident ids once Temporal holds them durably.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from fastapi import HTTPException
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.types import ASGIApp, Receive, Scope, Send
+from temporalio.service import RPCError
+
+from warroom.intake import PARSERS, IntakeError, alertmanager, datadog, generic, pagerduty
+from gateway.http import check_token, temporal_unavailable
+from client.router import AlertRouter
+from gateway.metrics import GatewayMetrics
+
+SCHEMAS: dict[str, list[type[BaseModel]]] = {
+    "alertmanager": [alertmanager.AlertmanagerNotification],
+    "grafana": [alertmanager.AlertmanagerNotification],
+    "pagerduty": [pagerduty.PagerDutyEvent],
+    "datadog": [datadog.DatadogNotification],
+    "generic": [generic.GenericAlert, generic.GenericBatch],
+}
+REF = "#/components/schemas/{model}"
+DESCRIPTIONS = {
+    "alertmanager": "Prometheus Alertmanager webhook (version 4). One alert group is one incident.",
+    "grafana": "Grafana unified alerting webhook. One alert group is one incident.",
+    "pagerduty": "PagerDuty Events API v2 event: trigger, acknowledge or resolve.",
+    "datadog": "Datadog webhook with warroom's payload template, keyed on $ALERT_CYCLE_KEY.",
+    "generic": 'One alert object, or {"alerts": [...]} of them.',
+}
+
+PREFIX = "/v1/alerts/"
+
+
+class AlertIntake:
+    """The alert endpoints as a plain ASGI layer in front of FastAPI's routing.
+
+    In an alert storm FastAPI's per-request machinery (matching every route, a
+    request object, exception and exit-stack wrappers, dependency solving)
+    measured a sixth of the gateway's CPU; these endpoints take a body and give
+    202 or a reason, and need none of it. Every other request goes on to the
+    app. Their OpenAPI description is `openapi_paths`."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        source = scope["path"].removeprefix(PREFIX) if scope["type"] == "http" else None
+        if source not in PARSERS or not scope["path"].startswith(PREFIX):
+            return await self.app(scope, receive, send)
+        if scope["method"] != "POST":
+            response = JSONResponse({"detail": "Method Not Allowed"}, 405, headers={"Allow": "POST"})
+        else:
+            response = await self._receive(source, scope, receive)
+        await response(scope, receive, send)
+
+    async def _receive(self, source: str, scope: Scope, receive: Receive) -> JSONResponse:
+        app = scope["app"]
+        metrics: GatewayMetrics = app.state.metrics
+        started = time.perf_counter()
+        try:
+            check_token(app.state.settings, _header(scope, b"authorization"))
+            try:
+                intake = PARSERS[source](_json(await _body(receive)))
+            except IntakeError as err:
+                raise HTTPException(422, str(err)) from None
+        except HTTPException as err:
+            metrics.rejected.labels(source, str(err.status_code)).inc()
+            return JSONResponse({"detail": err.detail}, err.status_code, headers=err.headers)
+        alert_router: AlertRouter = app.state.alert_router
+        try:
+            routed = await alert_router.route(intake)
+        except RPCError as err:
+            if (unavailable := temporal_unavailable(err)) is None:
+                raise
+            return unavailable
+        for r in routed:
+            metrics.alerts.labels(source, r.outcome).inc(max(r.alerts, 1))
+        metrics.routing.labels(source).observe(time.perf_counter() - started)
+        body: dict[str, Any] = {
+            "incidents": list(dict.fromkeys(r.incident_id for r in routed if r.incident_id)),
+            "routed": [
+                {"incident_id": r.incident_id, "outcome": r.outcome, "dedup_key": r.dedup_key, "alerts": r.alerts}
+                for r in routed
+            ],
+        }
+        if source == "pagerduty":  # what PagerDuty's own API answers, for clients that read it
+            body |= {"status": "success", "message": "Event processed", "dedup_key": routed[0].dedup_key if routed else None}
+        return JSONResponse(body, status_code=202)
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    return next((value.decode("latin-1") for key, value in scope["headers"] if key == name), "")
+
+
+async def _body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise HTTPException(400, "the client went away before its body arrived")
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except UnicodeDecodeError:
+        raise HTTPException(400, "body is not UTF-8 text") from None
+    except json.JSONDecodeError as err:
+        raise HTTPException(400, f"body is not valid JSON: {err.msg} at line {err.lineno} column {err.colno}") from None
+
+
+def component_schemas() -> dict[str, Any]:
+    """The alert formats as OpenAPI components, for the gateway's document."""
+    found: dict[str, Any] = {}
+    for models in SCHEMAS.values():
+        for model in models:
+            schema = model.model_json_schema(ref_template=REF)
+            found |= schema.pop("$defs", {}) | {model.__name__: schema}
+    return found
+
+
+def openapi_paths() -> dict[str, Any]:
+    """The alert endpoints' part of the gateway's OpenAPI document."""
+    error = {"application/json": {"schema": {"type": "object", "properties": {"detail": {"type": "string"}}}}}
+    refused = {
+        "400": "not JSON", "401": "missing or wrong bearer token", "413": "body above 1 MiB",
+        "422": "malformed or incomplete alert", "503": "Temporal unavailable; retry",
+    }
+    paths = {}
+    for source, models in SCHEMAS.items():
+        refs = [{"$ref": REF.format(model=model.__name__)} for model in models]
+        paths[PREFIX + source] = {"post": {
+            "tags": ["alerts"],
+            "summary": f"Receive {source} alerts",
+            "description": DESCRIPTIONS[source],
+            "operationId": f"alerts_{source}",
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": refs[0] if len(refs) == 1 else {"anyOf": refs}}},
+            },
+            "responses": {
+                "202": {"description": "the incidents that took the alerts", "content": {"application/json": {"schema": ROUTED}}},
+                **{status: {"description": why, "content": error} for status, why in refused.items()},
+            },
+        }}
+    return paths
+
+
+ROUTED = {
+    "type": "object",
+    "required": ["incidents", "routed"],
+    "properties": {
+        "incidents": {"type": "array", "items": {"type": "string"}},
+        "routed": {"type": "array", "items": {"type": "object", "properties": {
+            "incident_id": {"type": ["string", "null"]}, "outcome": {"type": "string"},
+            "dedup_key": {"type": "string"}, "alerts": {"type": "integer"},
+        }}},
+    },
+}

@@ -1,0 +1,81 @@
+"""`/v1/incidents`: declare an incident by hand, list incidents, read one."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query
+from fastapi.responses import JSONResponse
+from pydantic import Field, field_validator
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.service import RPCError, RPCStatusCode
+
+from warroom import models as m
+from warroom.settings import Settings
+from gateway.http import get_client, get_settings, require_token
+from client.incidents import incident_id, list_incidents, list_query, start_incident
+
+router = APIRouter(prefix="/v1/incidents", tags=["incidents"], dependencies=[Depends(require_token)])
+
+
+class Declaration(m.Strict):
+    title: str = Field(min_length=1, max_length=300)
+    service: str = Field("unknown", min_length=1, max_length=100)
+    severity: m.Severity | None = Field(None, description="omitted: classified from impact by the policy")
+    impact: m.Impact = Field(default_factory=m.Impact)
+    commander: str | None = Field(None, max_length=100)
+    declared_by: str = Field("api", min_length=1, max_length=100)
+
+    _sev = field_validator("severity", mode="before")(lambda v: None if v is None else m.Severity.parse(v))
+
+
+@router.post("", status_code=201, summary="Declare an incident")
+async def declare(
+    declaration: Declaration,
+    idempotency_key: Annotated[str | None, Header(max_length=200, description="a retry with the same key gets the same incident")] = None,
+    client: Client = Depends(get_client),
+    settings: Settings = Depends(get_settings),
+) -> JSONResponse:
+    inp = m.IncidentInput(**declaration.model_dump(), source="manual")
+    workflow_id = (
+        f"inc-{hashlib.sha256(idempotency_key.encode()).hexdigest()[:8]}" if idempotency_key else f"inc-{secrets.token_hex(4)}"
+    )
+    handle = await start_incident(client, settings, workflow_id, inp, id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
+    return JSONResponse(
+        {"id": handle.id, "temporal_ui": settings.workflow_url(handle.id), "href": f"/v1/incidents/{handle.id}"},
+        status_code=201,
+    )
+
+
+@router.get("", summary="List incidents, newest first")
+async def list_all(
+    severity: str | None = None,
+    phase: str | None = None,
+    service: str | None = None,
+    open: Annotated[bool | None, Query(description="true: only open; false: only closed")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    client: Client = Depends(get_client),
+) -> list[dict[str, Any]]:
+    try:
+        query = list_query(severity, phase, service, open)
+    except ValueError as err:
+        raise HTTPException(422, str(err)) from None
+    try:
+        return await list_incidents(client, query, limit)
+    except RPCError as err:
+        if err.status is RPCStatusCode.INVALID_ARGUMENT:  # a filter value Temporal's query language refuses
+            raise HTTPException(422, f"unusable filter: {err.message}") from None
+        raise
+
+
+@router.get("/{incident}", summary="One incident: roles, deadlines, timeline, alerts, action items")
+async def show(incident: str, client: Client = Depends(get_client)) -> dict[str, Any]:
+    try:
+        return await client.get_workflow_handle(incident_id(incident)).query("state")
+    except RPCError as err:
+        if err.status is RPCStatusCode.NOT_FOUND:
+            raise HTTPException(404, f"no incident {incident_id(incident)}") from None
+        raise

@@ -1,0 +1,136 @@
+"""Every responder message, once: its name (the signal and the update), its
+fields, what it does, where it is taken and which phase it moves, and the verb
+the CLI and Slack's `/incident` give it.
+
+The workflow defines a signal and an update per entry, the CLI and Slack take
+their verbs from here, and the README's message table is checked against it.
+Adding a verb is an entry here and its handler in `Lifecycle` (`@handles`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from warroom import models as m
+from warroom.models import Phase
+
+OPEN = (Phase.TRIAGE, Phase.STABILIZE, Phase.VERIFY, Phase.LEARN)  # every phase but closed
+ACTIVE = (Phase.TRIAGE, Phase.STABILIZE)
+RESOLVED = (Phase.VERIFY, Phase.LEARN)
+OUT_OF_TRIAGE = {Phase.TRIAGE: Phase.STABILIZE}
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Refused(Exception):
+    """A message that would break the incident's rules; the reason is for people."""
+
+
+def handles(name: str) -> Callable[[F], F]:
+    """Mark a `Lifecycle` method as the handler of message `name`."""
+    def mark(fn: F) -> F:
+        fn.handles = name  # type: ignore[attr-defined]
+        return fn
+    return mark
+
+
+def checks(name: str) -> Callable[[F], F]:
+    """Mark a message's own check, beyond the phases its entry allows."""
+    def mark(fn: F) -> F:
+        fn.checks = name  # type: ignore[attr-defined]
+        return fn
+    return mark
+
+
+@dataclass(frozen=True)
+class Verb:
+    """One message. `taken_in` are the phases that accept it; elsewhere it is
+    refused with `refused` (or `refused_in[phase]`), formatted with the
+    incident's `id` and `phase`. `moves` is the phase change it makes."""
+
+    model: type[BaseModel]
+    does: str
+    taken_in: tuple[Phase, ...] = OPEN
+    moves: dict[Phase, Phase] = field(default_factory=dict)
+    refused: str = "incident {id} is closed"
+    refused_in: dict[Phase, str] = field(default_factory=dict)
+    cli: str | None = None  # the `warroom` command; None: not a responder verb there
+    slack: str | None = None  # the `/incident` verb
+
+    def refusal(self, incident_id: str, phase: Phase) -> str | None:
+        """Why this phase does not take the message, or None when it does."""
+        if phase is Phase.CLOSED:
+            return f"incident {incident_id} is closed"
+        if phase in self.taken_in:
+            return None
+        return self.refused_in.get(phase, self.refused).format(id=incident_id, phase=phase.value)
+
+
+MESSAGES: dict[str, Verb] = {
+    "acknowledge": Verb(
+        m.Acknowledge, "stops paging escalation; the first acknowledger becomes commander if there is none",
+        moves=OUT_OF_TRIAGE, cli="ack", slack="ack",
+    ),
+    "assign": Verb(m.Assign, "role change or handoff, into the timeline", cli="assign", slack="assign"),
+    "note": Verb(m.Note, "timeline entry", cli="note", slack="note"),
+    "mitigate": Verb(
+        m.Mitigate, "records a mitigation; a rollback is refused unless its checklist is all true",
+        taken_in=(*ACTIVE, Phase.VERIFY), moves=OUT_OF_TRIAGE,
+        refused="the incident is in learn: mitigation is over; add an action item instead",
+        cli="mitigate", slack="mitigate",
+    ),
+    "update": Verb(
+        m.StatusUpdate, "internal update to the channel, the status page follows; resets the cadence timer",
+        taken_in=ACTIVE, moves=OUT_OF_TRIAGE, refused="status updates are for open incidents; this one is in {phase}",
+        cli="update", slack="update",
+    ),
+    "escalate": Verb(m.SeverityChange, "more severe; the policy is re-applied", cli="escalate", slack="escalate"),
+    "downgrade": Verb(m.SeverityChange, "less severe; the policy is re-applied", cli="downgrade", slack="downgrade"),
+    "resolve": Verb(
+        m.Resolve, "to verify: the monitoring window starts",
+        taken_in=ACTIVE, moves={Phase.TRIAGE: Phase.VERIFY, Phase.STABILIZE: Phase.VERIFY},
+        refused="incident is already resolved (phase {phase})", cli="resolve", slack="resolve",
+    ),
+    "reopen": Verb(
+        m.Reopen, "back to stabilize",
+        taken_in=(Phase.VERIFY,), moves={Phase.VERIFY: Phase.STABILIZE},
+        refused="incident is not resolved, there is nothing to reopen",
+        refused_in={Phase.LEARN: "incident has left verify; declare a new incident as a recurrence of this one"},
+        cli="reopen", slack="reopen",
+    ),
+    "action_item": Verb(m.ActionItemRequest, "follow-up, created in the tracker", cli="action-item", slack="action-item"),
+    "postmortem": Verb(
+        m.PostmortemEvent, "draft submitted or review held; the review closes the incident once it is in learn",
+        taken_in=RESOLVED,
+        refused="a postmortem follows resolution; resolve the incident first", cli="postmortem",
+    ),
+    "draft_postmortem": Verb(
+        m.DraftPostmortem, "a postmortem draft from the timeline now; its link goes to the channel or the owner",
+        cli="postmortem --draft",
+    ),
+    "alerts": Verb(
+        m.AlertBatch,
+        "alerts of the incident's key, from the gateway: counted; a firing one in verify reopens, an unacknowledged"
+        " SEV3/SEV4 whose alerts all resolved resolves",
+        taken_in=(*ACTIVE, Phase.VERIFY),
+        refused="incident {id} has left verify; a new alert opens a new incident",
+    ),
+}
+
+# The phase changes no message makes by itself. (Alerts and golden signals that
+# reopen or resolve an incident do it through the `reopen` and `resolve` verbs.)
+AUTOMATIC: dict[str, dict[Phase, Phase]] = {
+    "the monitoring window passed cleanly (on healthy golden signals, where the service has them)": {
+        Phase.VERIFY: Phase.LEARN,
+    },
+    "in learn, with no postmortem owed or its review recorded": {Phase.LEARN: Phase.CLOSED},
+}
+
+
+def allowed_move(current: Phase, to: Phase) -> bool:
+    """Whether the tables above let an incident go from `current` to `to`."""
+    tables = [*(verb.moves for verb in MESSAGES.values()), *AUTOMATIC.values()]
+    return any(table.get(current) is to for table in tables)
