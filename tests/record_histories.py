@@ -4,22 +4,39 @@ One file per scenario. Until warroom 1.0.0 is released, a change to the
 workflow re-records them all (README, "Changing the workflow"); from then on
 they stand for incidents already running, and a change that would break their
 replay needs a `workflow.patched` guard and a new history beside the old.
+
+`COVERS` names what a scenario's history must contain; the recorder and
+tests/test_replay.py both check it, so a scenario cannot silently stop
+covering a path.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import os
 import sys
 import tempfile
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from tests.support import Warroom
+from client.incidents import start_incident
+from client.router import chain_id
 from client.temporal import ensure_search_attributes
+from warroom import models as m
 
 HISTORIES = Path(__file__).parent / "histories"
 
@@ -67,7 +84,202 @@ async def auto_resolved_alert(w: Warroom):
     return h
 
 
-SCENARIOS = [sev1_full_lifecycle, sev3_alerts_recur_and_escalate, auto_resolved_alert]
+# --- an alert-opened SEV2 through escalation, reminders, reopen, the signals gate and late alerts
+
+CHECKOUT_POLICY = """
+[severities.SEV2]
+roles_required_within = "10m"
+
+[services.checkout]
+team = "payments"
+
+[[services.checkout.escalation]]
+target = "primary"
+[[services.checkout.escalation]]
+target = "secondary"
+after = "5m"
+[[services.checkout.escalation]]
+target = "eng-manager"
+after = "15m"
+
+[services.checkout.signals]
+latency = "max(checkout_latency_p99_seconds)"
+traffic = "sum(rate(checkout_requests_total[5m]))"
+errors = "max(checkout_error_ratio)"
+errors_max = 0.01
+latency_max = 0.5
+"""
+# What the fake Prometheus answers: a recovered checkout, so verify closes on evidence.
+CHECKOUT_SIGNALS = {
+    "max(checkout_latency_p99_seconds)": "0.21",
+    "sum(rate(checkout_requests_total[5m]))": "118.5",
+    "max(checkout_error_ratio)": "0.002",
+}
+CHECKOUT_ALERT = {
+    "source": "alertmanager", "dedup_key": "checkout-5xx", "fingerprint": "c5", "name": "CheckoutErrors",
+    "summary": "5xx above 1%", "service": "checkout", "severity": "SEV2",
+}
+
+
+@contextlib.contextmanager
+def fake_prometheus(values: dict[str, str]) -> Iterator[str]:
+    """Prometheus's `/api/v1/query` as its HTTP API documents it: an instant
+    vector per known expression (now or at `time`), `bad_data` for any other."""
+
+    class Query(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            url = urlsplit(self.path)
+            if url.path != "/api/v1/query":
+                self.send_error(404)
+                return
+            params = parse_qs(url.query)
+            expr = params.get("query", [""])[0]
+            at = float(params.get("time", ["1767225600"])[0])
+            if expr in values:
+                status, body = 200, {"status": "success", "data": {
+                    "resultType": "vector", "result": [{"metric": {}, "value": [at, values[expr]]}]}}
+            else:
+                status, body = 400, {"status": "error", "errorType": "bad_data", "error": f"unknown expression {expr!r}"}
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Query)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextlib.contextmanager
+def checkout_with_signals(tmp: Path) -> Iterator[dict[str, Any]]:
+    policy = tmp / "warroom.toml"
+    policy.write_text(CHECKOUT_POLICY)
+    with fake_prometheus(CHECKOUT_SIGNALS) as url:
+        yield {"config": policy, "prometheus_url": url}
+
+
+async def until_state(w: Warroom, h: Any, what: str, ok: Callable[[m.IncidentState], bool]) -> m.IncidentState:
+    for _ in range(400):
+        state = await w.state(h)
+        if ok(state):
+            return state
+        await asyncio.sleep(0.025)
+    raise AssertionError(f"{h.id}: never {what}")
+
+
+async def sev2_escalation_reopen_and_alerts_after_verify(w: Warroom):
+    """Opened by an alert on its chain's first id (so passing alerts on works):
+    the page escalates unacknowledged, roles stay unstaffed past their deadline,
+    a scribe who is not the commander, a note, a manual reopen, a requested
+    draft, the golden-signals gate, and an alert after verify passed on."""
+    alert = m.AlertEvent.model_validate(CHECKOUT_ALERT)
+    incident = chain_id(alert.source, alert.dedup_key)
+    h = await start_incident(w.client, w.settings, incident, m.IncidentInput(
+        title="CheckoutErrors: 5xx above 1%", service="checkout", severity="SEV2", source="alertmanager", declared_by="alertmanager",
+    ))
+    w.track(h.id)
+    w.track(chain_id(alert.source, alert.dedup_key, 2))  # the recurrence the late alert opens
+    await h.execute_update("alerts", m.AlertBatch(alerts=[alert]), result_type=m.AlertRouting)
+
+    await w.env.sleep(timedelta(minutes=6))  # primary did not acknowledge within 5m: secondary
+    await until_state(w, h, "paged secondary", lambda s: [p.target for p in s.pages] == ["primary", "secondary"])
+    await w.send(h, "acknowledge", by="bob")
+
+    await w.env.sleep(timedelta(minutes=5))  # roles required within 10m of declaration
+    await until_state(w, h, "reminded of unassigned roles", lambda s: any(
+        e.kind == "reminder" and e.text.startswith("unassigned roles") for e in s.timeline))
+    await w.send(h, "assign", role="ops_lead", user="carol", by="bob")
+    await w.send(h, "assign", role="comms_lead", user="dave", by="bob")
+    await w.send(h, "assign", role="scribe", user="erin", by="bob")
+    await w.send(h, "note", text="5xx only from the eu-west pods", by="carol")
+    await w.send(h, "mitigate", action="other", description="restarted the eu-west pods", by="carol")
+    await w.send(h, "resolve", summary="restarted eu-west", by="bob")
+
+    await w.env.sleep(timedelta(minutes=10))
+    await w.send(h, "reopen", reason="5xx back once the caches warmed", by="bob")
+    await w.send(h, "draft_postmortem", by="erin")
+    await w.send(h, "resolve", summary="rolled back the cache config", by="bob")
+
+    await w.env.sleep(timedelta(minutes=31))  # the window ends on the golden signals
+    await until_state(w, h, "in learn", lambda s: s.phase is m.Phase.LEARN)
+    late = alert.model_copy(update={"fingerprint": "c5-late"})
+    await h.signal("alerts", m.AlertBatch(alerts=[late]))
+    await until_state(w, h, "passed the late alert on", lambda s: any(e.kind == "recurrence" for e in s.timeline))
+    await w.send(h, "draft_postmortem", by="bob")  # in learn: goes to the scribe
+    await w.send(h, "postmortem", event="submitted", link="https://wiki/pm-checkout", by="erin")
+    await w.send(h, "postmortem", event="reviewed", by="bob")
+    await h.result()
+    return h
+
+
+SCENARIOS = [sev1_full_lifecycle, sev3_alerts_recur_and_escalate, auto_resolved_alert, sev2_escalation_reopen_and_alerts_after_verify]
+SETTINGS: dict[Callable[..., Any], Callable[[Path], contextlib.AbstractContextManager[dict[str, Any]]]] = {
+    sev2_escalation_reopen_and_alerts_after_verify: checkout_with_signals,
+}
+
+# What a history must contain: activity and timer summaries, and the messages
+# it took (`update:<name>`, `signal:<name>`), each at least this often.
+COVERS: dict[str, dict[str, int]] = {
+    "sev2_escalation_reopen_and_alerts_after_verify": {
+        "Page primary on-call for checkout": 1,
+        "Page secondary on-call for checkout if unacknowledged": 1,  # the escalation's timer
+        "Page secondary on-call for checkout": 1,
+        "update:acknowledge": 1,
+        "Check incident roles are staffed": 1,  # the roles deadline's timer
+        "Remind: roles unassigned": 1,
+        "update:assign": 3,
+        "Announce scribe": 1,
+        "update:note": 1,
+        "update:reopen": 1,
+        "Announce reopening": 1,
+        "update:draft_postmortem": 2,
+        "Write postmortem draft": 3,  # two requested, one as it left verify
+        "Post postmortem draft link": 2,
+        "Send postmortem draft to erin": 1,
+        "Golden signals at declaration": 1,
+        "Golden signals at resolve": 2,
+        "Golden signals at end of verify window": 1,
+        "signal:alerts": 1,
+        "Pass alerts on to the next incident": 1,
+    },
+}
+
+
+def steps(history: WorkflowHistory) -> Counter[str]:
+    """What a history did: the summary of every activity and timer it started,
+    and the name of every message it took."""
+    found: Counter[str] = Counter()
+    for e in history.events:
+        match e.event_type:
+            case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED | EventType.EVENT_TYPE_TIMER_STARTED:
+                found[json.loads(e.user_metadata.summary.data)] += 1
+            case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+                found[f"update:{e.workflow_execution_update_accepted_event_attributes.accepted_request.input.name}"] += 1
+            case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+                found[f"signal:{e.workflow_execution_signaled_event_attributes.signal_name}"] += 1
+    return found
+
+
+def result(history: WorkflowHistory) -> dict[str, Any]:
+    """The incident's final state, as the workflow returned it."""
+    (completed,) = [e for e in history.events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED]
+    return json.loads(completed.workflow_execution_completed_event_attributes.result.payloads[0].data)
+
+
+def uncovered(name: str, history: WorkflowHistory) -> list[str]:
+    """What the history lacks of what `COVERS` says it must contain."""
+    found = steps(history)
+    return [f"{step} (x{found[step]}, wanted {n})" for step, n in COVERS.get(name, {}).items() if found[step] < n]
 
 
 async def main() -> None:
@@ -79,9 +291,14 @@ async def main() -> None:
         )
         async with env:
             await ensure_search_attributes(env.client)
-            async with Warroom(env, Path(tempfile.mkdtemp())) as w:
-                handle = await scenario(w)
-                history = await handle.fetch_history()
+            tmp = Path(tempfile.mkdtemp())
+            with SETTINGS.get(scenario, lambda _: contextlib.nullcontext({}))(tmp) as settings:
+                async with Warroom(env, tmp / "data", settings=settings) as w:
+                    handle = await scenario(w)
+                    history = await handle.fetch_history()
+        missing = uncovered(scenario.__name__, history)
+        if missing:
+            raise SystemExit(f"{scenario.__name__}: the history lacks {'; '.join(missing)}")
         path = HISTORIES / f"{scenario.__name__}.json"
         path.write_text(history.to_json())
         print(f"recorded {path.relative_to(Path.cwd())} ({len(history.events)} events)")

@@ -14,6 +14,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from tests.record_histories import COVERS, result, uncovered
 from worker.worker import SANDBOXED_RUNNER
 from workflows.incident import IncidentWorkflow
 
@@ -21,7 +22,29 @@ HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
 
 def test_histories_are_committed():
-    assert len(HISTORIES) >= 3
+    assert len(HISTORIES) >= 4
+    assert set(COVERS) <= {p.stem for p in HISTORIES}
+
+
+@pytest.mark.parametrize("name", sorted(COVERS))
+def test_histories_cover_what_their_scenario_promises(name):
+    """Escalation, reminders, reopen, drafts, the signals gate, late alerts: a
+    scenario that stops reaching one of them fails here, not silently."""
+    path = Path(__file__).parent / "histories" / f"{name}.json"
+    history = WorkflowHistory.from_json(name, path.read_text())
+    assert uncovered(name, history) == []
+    state = result(history)
+    assert state["phase"] == "closed"
+    roles = state["roles"]
+    timeline = [(e["actor"], e["kind"], e["text"]) for e in state["timeline"]]
+    if name == "sev2_escalation_reopen_and_alerts_after_verify":
+        assert roles.get("scribe") not in (None, roles.get("commander")), "a scribe who is not the commander"
+        assert [t for _, k, t in timeline if k == "paged"] == ["paged primary (primary) via chat", "paged secondary (secondary) via chat"]
+        assert any(k == "reopen" and a != "warroom" for a, k, _ in timeline), "a manual reopen"
+        assert any(k == "note" for _, k, _ in timeline)
+        assert state["signals"]["end of verify window"]["readings"], "verify read the golden signals"
+        assert ("warroom", "verify", "monitoring window passed cleanly; customer-facing side closed") in timeline
+        assert any(k == "recurrence" and "went to inc-" in t for _, k, t in timeline), "the late alert was passed on"
 
 
 async def replay(path: Path) -> None:
