@@ -7,7 +7,7 @@ from temporalio import activity
 from temporalio.client import Client
 
 from client.router import AlertRouter, generation_of
-from warroom import models as m
+from warroom.alerts import OnwardAlerts, OnwardRouting
 from warroom.settings import Settings
 
 
@@ -16,9 +16,9 @@ class RoutingActivities:
         self.router = AlertRouter(client, settings)
 
     @activity.defn
-    async def route_alerts_onward(self, req: m.OnwardAlerts) -> m.OnwardRouting:
+    async def route_alerts_onward(self, req: OnwardAlerts) -> OnwardRouting:
         """Hand alerts to the next link after `req.after`. Idempotent: the batch
         carries an id the receiving incident counts once."""
         first = req.batch.alerts[0]
         routed = await self.router.deliver((first.source, first.dedup_key), req.batch, generation_of(req.after) + 1)
-        return m.OnwardRouting(incident_id=routed.incident_id)
+        return OnwardRouting(incident_id=routed.incident_id)

@@ -18,19 +18,6 @@ from activities.store import JsonStore
 from warroom.models import PublicStatus, StatusPageRef
 from warroom.rules.requests import StatusPost
 
-# Seed 003 §5, "External Status Updates".
-WORDING = {
-    PublicStatus.INVESTIGATING: "We are currently investigating reports of issues with {service}. "
-    "Our team is actively working on a resolution.",
-    PublicStatus.IDENTIFIED: "The issue has been identified as {cause}. We are implementing a fix.",
-    PublicStatus.MONITORING: "A fix has been implemented and we are monitoring the results.",
-    PublicStatus.RESOLVED: "The issue has been resolved and all systems are operational.",
-}
-
-
-def public_wording(status: PublicStatus, service: str, cause: str = "") -> str:
-    return WORDING[status].format(service=service, cause=cause.rstrip(".") or "a known fault")
-
 
 class StatusPageBackend(Protocol):
     async def publish(self, req: StatusPost) -> StatusPageRef: ...

@@ -28,6 +28,7 @@ from pathlib import Path
 from temporalio.client import Client, WorkflowExecutionStatus
 
 from benchmarks.common import write_section
+from warroom.alerts import AlertBatch, AlertEvent
 from warroom import models as m
 from warroom.settings import Settings
 from cli.devserver import dev_server
@@ -59,8 +60,8 @@ async def run(hours: int, alerts: int) -> dict[str, int]:
                 for step in range(steps):
                     for _ in range(per_step + (1 if step < extra else 0)):
                         sent += 1
-                        alert = m.AlertEvent(source="alertmanager", dedup_key="payments", fingerprint="p99", name="PaymentsLatency")
-                        await handle.signal("alerts", m.AlertBatch(alerts=[alert]))
+                        alert = AlertEvent(source="alertmanager", dedup_key="payments", fingerprint="p99", name="PaymentsLatency")
+                        await handle.signal("alerts", AlertBatch(alerts=[alert]))
                     await handle.signal("update", {"by": "alice", "status": "identified", "message": f"update {step + 1}"})
                     await asyncio.sleep(TICK.total_seconds())
                 state = await _settled(handle, sent, steps)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from temporalio.client import Client
+from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
-from warroom.changes import MEMO_KEY, ChangeLog, ChangeWindow, changes_workflow_id, within
+from warroom.changes import MEMO_KEY, ChangeLog, ChangeReceipt, ChangeRequest, ChangeWindow, changes_workflow_id, within
 from warroom.models import Change
 
 CHANGES_WORKFLOW = "ChangesWorkflow"
@@ -21,6 +21,17 @@ def log_start_options(service: str, task_queue: str) -> dict[str, Any]:
         "id": changes_workflow_id(service), "task_queue": task_queue,
         "id_conflict_policy": WorkflowIDConflictPolicy.USE_EXISTING, "static_summary": f"Recent changes of {service}"[:200],
     }
+
+
+async def record_change(client: Client, task_queue: str, change: ChangeRequest) -> ChangeReceipt:
+    """Record a change in its service's log, starting the log if it is the first
+    (update-with-start); raises `WorkflowUpdateFailedError` when the log refuses it."""
+    start = WithStartWorkflowOperation(
+        CHANGES_WORKFLOW, ChangeLog(service=change.service), **log_start_options(change.service, task_queue)
+    )
+    return await client.execute_update_with_start_workflow(
+        "record", change, start_workflow_operation=start, result_type=ChangeReceipt
+    )
 
 
 async def recent_changes(client: Client, service: str, window: ChangeWindow) -> list[Change]:

@@ -38,6 +38,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from client.folding import Folding
 from client.incidents import start_incident
 from client.search_attributes import PHASE
+from warroom.alerts import AlertBatch, AlertEvent
 from warroom import models as m
 from warroom.intake import Intake
 from warroom.settings import Settings
@@ -82,11 +83,11 @@ class AlertRouter:
     def __init__(self, client: Client, settings: Settings):
         self.client = client
         self.settings = settings
-        self._folding: Folding[Key, tuple[list[m.AlertEvent], int], Routed] = Folding(self._deliver_folded)
+        self._folding: Folding[Key, tuple[list[AlertEvent], int], Routed] = Folding(self._deliver_folded)
         self._links: OrderedDict[Key, tuple[int, float]] = OrderedDict()
 
     async def route(self, intake: Intake) -> list[Routed]:
-        groups: dict[Key, list[m.AlertEvent]] = {}
+        groups: dict[Key, list[AlertEvent]] = {}
         for alert in intake.alerts:
             groups.setdefault((alert.source, alert.dedup_key), []).append(alert)
         calls = [
@@ -99,18 +100,18 @@ class AlertRouter:
 
     # --- folding ----------------------------------------------------------------------
 
-    async def _submit(self, key: Key, alerts: list[m.AlertEvent], truncated: int) -> Routed:
+    async def _submit(self, key: Key, alerts: list[AlertEvent], truncated: int) -> Routed:
         routed = await self._folding.submit(key, (alerts, truncated))
         return replace(routed, alerts=sum(a.count for a in alerts))
 
-    async def _deliver_folded(self, key: Key, batches: list[tuple[list[m.AlertEvent], int]]) -> Routed:
+    async def _deliver_folded(self, key: Key, batches: list[tuple[list[AlertEvent], int]]) -> Routed:
         """One signal for every batch that waited: identical notifications merged into counts."""
         alerts = fold([a for batch, _ in batches for a in batch])
-        return await self.deliver(key, m.AlertBatch(alerts=alerts, truncated=max(t for _, t in batches)))
+        return await self.deliver(key, AlertBatch(alerts=alerts, truncated=max(t for _, t in batches)))
 
     # --- delivery along the chain -----------------------------------------------------
 
-    async def deliver(self, key: Key, batch: m.AlertBatch, generation: int | None = None) -> Routed:
+    async def deliver(self, key: Key, batch: AlertBatch, generation: int | None = None) -> Routed:
         """Signal the batch to the key's current link (or from `generation` on).
 
         The chain moves past a link only on proof that the link is closed for
@@ -133,7 +134,7 @@ class AlertRouter:
         raise RuntimeError(f"dedup key {dedup_key!r} has more than {MAX_GENERATIONS} incidents")
 
     async def _offer(
-        self, incident: str, batch: m.AlertBatch, link: int, firing: bool, known: bool
+        self, incident: str, batch: AlertBatch, link: int, firing: bool, known: bool
     ) -> Literal["opened", "joined", "closed", "absent"]:
         """Give the batch to one link: "opened" or "joined" it, or it is "closed"
         (no run takes signals, yet the id exists; with REJECT_DUPLICATE no run can
@@ -154,7 +155,7 @@ class AlertRouter:
         except WorkflowAlreadyStartedError:
             return "joined" if await self._signal(incident, batch) else "closed"
 
-    async def _signal(self, incident: str, batch: m.AlertBatch) -> bool:
+    async def _signal(self, incident: str, batch: AlertBatch) -> bool:
         """Signal an incident believed running; False when it is not (any more)."""
         try:
             await self.client.get_workflow_handle(incident).signal("alerts", batch)
@@ -164,7 +165,7 @@ class AlertRouter:
             raise
         return True
 
-    async def _signal_with_start(self, incident: str, batch: m.AlertBatch, link: int) -> bool:
+    async def _signal_with_start(self, incident: str, batch: AlertBatch, link: int) -> bool:
         """True when this call started the incident."""
         first = batch.alerts[0]
         recurrence_of = chain_id(first.source, first.dedup_key, link - 1) if link > 1 else None
@@ -228,10 +229,10 @@ class AlertRouter:
         return Routed(incident, "acknowledged", source, key, 0)
 
 
-def fold(alerts: list[m.AlertEvent]) -> list[m.AlertEvent]:
+def fold(alerts: list[AlertEvent]) -> list[AlertEvent]:
     """Merge repeats of one alert in one state into one event with a count;
     a change of state (firing -> resolved -> firing) stays in order."""
-    out: list[m.AlertEvent] = []
+    out: list[AlertEvent] = []
     latest: dict[str, int] = {}
     for alert in alerts:
         at = latest.get(alert.fingerprint)
@@ -244,7 +245,7 @@ def fold(alerts: list[m.AlertEvent]) -> list[m.AlertEvent]:
     return out
 
 
-def incident_input(batch: m.AlertBatch, settings: Settings, recurrence_of: str | None = None) -> m.IncidentInput:
+def incident_input(batch: AlertBatch, settings: Settings, recurrence_of: str | None = None) -> m.IncidentInput:
     """How an alert opens an incident: its title, service, and the more severe of
     the source's severity and what the impact policy makes of its hints."""
     firing = [a for a in batch.alerts if a.status == "firing"] or batch.alerts

@@ -9,16 +9,14 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query
 from fastapi.responses import JSONResponse
-from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
-from client.changes import log_start_options, recent_changes
-from warroom import models as m
+from client.changes import recent_changes, record_change
 from warroom.durations import parse_duration
 from warroom.settings import Settings
 from gateway.http import get_client, get_settings, require_token
-from warroom.changes import RETENTION, ChangeLog, ChangeWindow
-from workflows.changes import ChangesWorkflow
+from warroom.changes import RETENTION, ChangeRequest, ChangeWindow
 
 router = APIRouter(prefix="/v1/changes", tags=["changes"], dependencies=[Depends(require_token)])
 
@@ -28,18 +26,15 @@ router = APIRouter(prefix="/v1/changes", tags=["changes"], dependencies=[Depends
     responses={200: {"description": "already recorded: the same id"}, 422: {"description": "invalid change"}},
 )
 async def record(
-    change: m.ChangeRequest,
+    change: ChangeRequest,
     idempotency_key: Annotated[str | None, Header(max_length=200, description="a retry with the same key records once")] = None,
     client: Client = Depends(get_client),
     settings: Settings = Depends(get_settings),
 ) -> JSONResponse:
     if idempotency_key:
         change = change.model_copy(update={"idempotency_key": idempotency_key})
-    start = WithStartWorkflowOperation(
-        ChangesWorkflow.run, ChangeLog(service=change.service), **log_start_options(change.service, settings.task_queue)
-    )
     try:
-        receipt = await client.execute_update_with_start_workflow(ChangesWorkflow.record, change, start_workflow_operation=start)
+        receipt = await record_change(client, settings.task_queue, change)
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         raise HTTPException(422, cause.message if isinstance(cause, ApplicationError) else str(cause or err)) from None

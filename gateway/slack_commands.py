@@ -3,10 +3,11 @@
 Every request is checked with slack_sdk's `SignatureVerifier` (HMAC over the
 raw body, timestamps older than five minutes refused); a bad or stale
 signature gets 401 and nothing happens. Each verb becomes the workflow update
-the CLI sends, so the rules and refusals are the same. Slack wants an answer
-within three seconds: updates normally answer in well under one; a slower one
-is left to finish and the channel shows its result. Inside an incident channel
-the incident is implied; elsewhere the first argument names it.
+the CLI sends, so the rules and refusals are the same; the verbs, their words
+and the help come from the message registry (`warroom.rules.messages`). Slack
+wants an answer within three seconds: updates normally answer in well under
+one; a slower one is left to finish and the channel shows its result. Inside an
+incident channel the incident is implied; elsewhere the first argument names it.
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import ValidationError
+from pydantic.fields import FieldInfo
 from slack_sdk.signature import SignatureVerifier
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from warroom import models as m
+from warroom.rules.messages import MESSAGES, PEOPLE, Verb, checklist, choices, word
 from warroom.settings import Settings
 from gateway.http import get_client, get_settings
 from client.incidents import INCIDENT_WORKFLOW, incident_id, start_incident
@@ -34,19 +37,6 @@ from client.search_attributes import CHANNEL
 router = APIRouter(tags=["slack"])
 
 SLACK_DEADLINE = 2.5  # seconds of Slack's three
-USAGE = """*/incident* commands (in an incident channel the incident is implied):
-• `declare <title> [sev=SEV2] [service=checkout]`
-• `ack` · `status`
-• `assign <commander|ops_lead|comms_lead|scribe> <@user>`
-• `note <text>` · `update <investigating|identified|monitoring> <message>`
-• `mitigate <rollback|feature_flag|scale_up|load_shed|failover|other> <description> [change=<id>] [checked]`
-  (`checked` confirms a rollback's checklist: no irreversible migrations or side effects, known good target)
-• `escalate <SEV> <reason>` · `downgrade <SEV> <reason>`
-• `resolve <summary>` · `reopen <reason>`
-• `action-item <owner> <YYYY-MM-DD> <title>`
-Outside an incident channel, put the incident first: `/incident inc-1a2b3c4d ack`."""
-
-
 class Refusal(Exception):
     """A reply for the person who typed the command (only they see it)."""
 
@@ -87,8 +77,7 @@ async def run(form: dict[str, str], settings: Settings, client: Client) -> dict[
     verb, args = words[0], words[1:]
     if verb == "status":
         return await status(client, target)
-    name, payload = VERBS[verb](args)
-    return await send(client, target, name, {"by": user, **payload})
+    return await send(client, target, VERBS[verb], {"by": user, **fields_of(VERBS[verb], args)})
 
 
 async def declare(args: list[str], user: str, settings: Settings, client: Client) -> dict[str, Any]:
@@ -156,71 +145,77 @@ async def status(client: Client, target: str) -> dict[str, Any]:
     return {"response_type": "ephemeral", "text": "\n".join(lines)}
 
 
-# --- verbs: words -> (update name, payload) -------------------------------------------
+# --- verbs: words -> message, all from the registry -------------------------------------
+
+# verb -> message name; `status` is the query
+VERBS = {"status": "state", **{verb.slack: name for name, verb in MESSAGES.items() if verb.slack}}
 
 
-def _rest(args: list[str], what: str) -> str:
-    if not args:
-        raise Refusal(f"{what} is missing.\n{USAGE}")
-    return " ".join(args)
+def fields_of(name: str, args: list[str]) -> dict[str, Any]:
+    """Message `name`'s fields from the words after its verb: its `slack_args` in order,
+    the last taking the rest of the line (a person: one word, `@` dropped); its other
+    fields as `name=value`, a checklist confirmed as a whole by `checked`."""
+    message = MESSAGES[name]
+    fields = message.fields()
+    checklists = {f: items for f, info in fields.items() if (items := checklist(info))}
+    named = {word(f): f for f in fields if f not in message.slack_args and f not in checklists}
+    found: dict[str, Any] = {}
+    words = []
+    for arg in args:
+        key, equals, value = arg.partition("=")
+        if equals and key in named:
+            found[named[key]] = value
+        elif arg == "checked" and checklists:
+            found |= {f: dict.fromkeys(items, True) for f, items in checklists.items()}
+        else:
+            words.append(arg)
+    positional = message.slack_args
+    too_many = bool(positional) and positional[-1] in PEOPLE and len(words) > len(positional)
+    if too_many or sum(fields[f].is_required() for f in positional) > len(words):
+        raise Refusal(f"usage: `{usage(message)}`")
+    for i, f in enumerate(positional[: len(words)]):
+        found[f] = " ".join(words[i:]) if i == len(positional) - 1 else words[i]
+        if f in PEOPLE:
+            found[f] = found[f].lstrip("@")
+        elif fields[f].annotation is date:
+            try:
+                found[f] = date.fromisoformat(found[f]).isoformat()
+            except ValueError:
+                raise Refusal(f"the {f} date must look like 2026-12-01, not {found[f]!r}") from None
+    return found
 
 
-def _assign(args: list[str]) -> tuple[str, dict[str, Any]]:
-    if len(args) != 2:
-        raise Refusal("usage: `assign <commander|ops_lead|comms_lead|scribe> <@user>`")
-    return "assign", {"role": args[0], "user": args[1].lstrip("@")}
+def usage(message: Verb) -> str:
+    """`<verb> <field> ... [name=<field>] [checked]`, from the message's fields."""
+    fields = message.fields()
+    parts = [message.slack or ""]
+    for f in message.slack_args:
+        parts.append(placeholder(f, fields[f]) if fields[f].is_required() else f"[{placeholder(f, fields[f])}]")
+    for f, info in fields.items():
+        if f not in message.slack_args:
+            parts.append("[checked]" if checklist(info) else f"[{word(f)}={placeholder(f, info)}]")
+    return " ".join(parts)
 
 
-def _mitigate(args: list[str]) -> tuple[str, dict[str, Any]]:
-    if not args:
-        raise Refusal("usage: `mitigate <action> <description> [change=<id>] [checked]`")
-    action, rest = args[0], args[1:]
-    change = next((a.split("=", 1)[1] for a in rest if a.startswith("change=")), None)
-    checked = "checked" in rest
-    payload: dict[str, Any] = {
-        "action": action, "change_id": change,
-        "description": " ".join(a for a in rest if a != "checked" and not a.startswith("change=")),
-    }
-    if action == "rollback":
-        payload["checklist"] = dict.fromkeys(m.RollbackChecklist.model_fields, checked)
-    return "mitigate", payload
+def placeholder(field: str, info: FieldInfo) -> str:
+    if field in PEOPLE:
+        return f"<@{field}>"
+    if values := choices(info):
+        return f"<{'|'.join(values)}>"
+    return "<YYYY-MM-DD>" if info.annotation is date else f"<{field}>"
 
 
-def _severity(name: str):
-    def parse(args: list[str]) -> tuple[str, dict[str, Any]]:
-        if len(args) < 2:
-            raise Refusal(f"usage: `{name} <SEV1..SEV4> <reason>`")
-        return name, {"severity": args[0], "reason": " ".join(args[1:])}
-
-    return parse
-
-
-def _action_item(args: list[str]) -> tuple[str, dict[str, Any]]:
-    if len(args) < 3:
-        raise Refusal("usage: `action-item <owner> <YYYY-MM-DD> <title>`")
-    try:
-        due = date.fromisoformat(args[1])
-    except ValueError:
-        raise Refusal(f"the due date must look like 2026-12-01, not {args[1]!r}") from None
-    return "action_item", {"owner": args[0].lstrip("@"), "due": due.isoformat(), "title": " ".join(args[2:])}
+def checked_means(message: Verb) -> list[str]:
+    """What `checked` confirms, for a message with a checklist."""
+    return [
+        f"  (`checked` confirms the {f}: {', '.join(item.replace('_', ' ') for item in checklist(info))})"
+        for f, info in message.fields().items() if checklist(info)
+    ]
 
 
-def _update(args: list[str]) -> tuple[str, dict[str, Any]]:
-    if len(args) < 2:
-        raise Refusal("usage: `update <investigating|identified|monitoring> <message>`")
-    return "update", {"status": args[0], "message": " ".join(args[1:])}
-
-
-VERBS = {
-    "ack": lambda args: ("acknowledge", {}),
-    "status": lambda args: ("state", {}),
-    "assign": _assign,
-    "note": lambda args: ("note", {"text": _rest(args, "the note")}),
-    "update": _update,
-    "mitigate": _mitigate,
-    "escalate": _severity("escalate"),
-    "downgrade": _severity("downgrade"),
-    "resolve": lambda args: ("resolve", {"summary": _rest(args, "a summary")}),
-    "reopen": lambda args: ("reopen", {"reason": _rest(args, "a reason")}),
-    "action-item": _action_item,
-}
+USAGE = "\n".join([
+    "*/incident* commands (in an incident channel the incident is implied):",
+    "• `declare <title> [sev=SEV2] [service=checkout]` · `status`",
+    *(line for verb in MESSAGES.values() if verb.slack for line in [f"• `{usage(verb)}`", *checked_means(verb)]),
+    "Outside an incident channel, put the incident first: `/incident inc-1a2b3c4d ack`.",
+])

@@ -36,6 +36,7 @@ from tests.support import Warroom
 from client.incidents import start_incident
 from client.router import chain_id
 from client.temporal import ensure_search_attributes
+from warroom.alerts import AlertBatch, AlertEvent, AlertRouting
 from warroom import models as m
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -182,14 +183,14 @@ async def sev2_escalation_reopen_and_alerts_after_verify(w: Warroom):
     the page escalates unacknowledged, roles stay unstaffed past their deadline,
     a scribe who is not the commander, a note, a manual reopen, a requested
     draft, the golden-signals gate, and an alert after verify passed on."""
-    alert = m.AlertEvent.model_validate(CHECKOUT_ALERT)
+    alert = AlertEvent.model_validate(CHECKOUT_ALERT)
     incident = chain_id(alert.source, alert.dedup_key)
     h = await start_incident(w.client, w.settings, incident, m.IncidentInput(
         title="CheckoutErrors: 5xx above 1%", service="checkout", severity="SEV2", source="alertmanager", declared_by="alertmanager",
     ))
     w.track(h.id)
     w.track(chain_id(alert.source, alert.dedup_key, 2))  # the recurrence the late alert opens
-    await h.execute_update("alerts", m.AlertBatch(alerts=[alert]), result_type=m.AlertRouting)
+    await h.execute_update("alerts", AlertBatch(alerts=[alert]), result_type=AlertRouting)
 
     await w.env.sleep(timedelta(minutes=6))  # primary did not acknowledge within 5m: secondary
     await until_state(w, h, "paged secondary", lambda s: [p.target for p in s.pages] == ["primary", "secondary"])
@@ -213,7 +214,7 @@ async def sev2_escalation_reopen_and_alerts_after_verify(w: Warroom):
     await w.env.sleep(timedelta(minutes=31))  # the window ends on the golden signals
     await until_state(w, h, "in learn", lambda s: s.phase is m.Phase.LEARN)
     late = alert.model_copy(update={"fingerprint": "c5-late"})
-    await h.signal("alerts", m.AlertBatch(alerts=[late]))
+    await h.signal("alerts", AlertBatch(alerts=[late]))
     await until_state(w, h, "passed the late alert on", lambda s: any(e.kind == "recurrence" for e in s.timeline))
     await w.send(h, "draft_postmortem", by="bob")  # in learn: goes to the scribe
     await w.send(h, "postmortem", event="submitted", link="https://wiki/pm-checkout", by="erin")

@@ -106,7 +106,7 @@ async def persist(call, attempts: int = 240):
     return await call()
 
 
-async def lifecycle(client: Client, settings: Settings, seed: int) -> str:
+async def lifecycle(client: Client, settings: Settings, seed: int, chaos_over: asyncio.Event) -> str:
     rnd = random.Random(seed)
     incident_id = f"inc-crash{seed:03d}"
     inp = m.IncidentInput(title=f"Checkout down {seed}", service="checkout", severity="SEV1", declared_by="alertmanager", source="alertmanager")
@@ -131,6 +131,7 @@ async def lifecycle(client: Client, settings: Settings, seed: int) -> str:
 
     while not await persist(in_learn):
         await asyncio.sleep(0.3)
+    await chaos_over.wait()  # every incident stays open through every kill, however fast the rest went
     for n, event in enumerate(("submitted", "reviewed"), start=len(steps)):
         await persist(lambda: handle.execute_update("postmortem", {"by": "bob", "event": event}, id=f"{incident_id}-{n}", result_type=m.Receipt))
     result = await persist(lambda: handle.result())
@@ -182,7 +183,8 @@ async def test_incidents_survive_worker_kills_and_a_server_restart(tmp_path, fak
     try:
         procs.worker, procs.gateway = await procs.start("worker"), await procs.start("gateway")
         client = await connect(settings)
-        runs = asyncio.gather(*(lifecycle(client, settings, seed) for seed in SEEDS))
+        chaos_over = asyncio.Event()
+        runs = asyncio.gather(*(lifecycle(client, settings, seed, chaos_over) for seed in SEEDS))
         chaos = random.Random(2026)
         restarted = False
         while not runs.done() and procs.kills < KILLS:
@@ -197,6 +199,7 @@ async def test_incidents_survive_worker_kills_and_a_server_restart(tmp_path, fak
                 server = dev_server(settings)
                 await server.__aenter__()
                 restarted = True
+        chaos_over.set()
         while not runs.done():
             await asyncio.wait([runs], timeout=2)
             await procs.supervise()

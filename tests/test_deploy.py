@@ -68,3 +68,12 @@ def test_containers_run_real_commands_and_probe_real_routes():
             for probe in ("readinessProbe", "livenessProbe"):
                 if path := container.get(probe, {}).get("httpGet", {}).get("path"):
                     assert path in routes
+
+
+def test_the_image_copies_every_package():
+    """A folder the wheel packages but the image leaves out breaks `warroom` at import."""
+    import tomllib
+
+    packages = tomllib.loads((DEPLOY.parent / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    copied = set(re.findall(r"^COPY (\w+) \./\1$", (DEPLOY / "Dockerfile").read_text(), re.M))
+    assert {p.partition(".")[0] for p in packages} == copied

@@ -19,6 +19,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from warroom.alerts import AlertBatch, AlertEvent, OnwardAlerts
 from warroom import models as m
 from warroom.settings import Settings
 from gateway.app import create_app
@@ -137,10 +138,10 @@ async def test_alerts_passed_on_twice_count_once(warroom):
     """A retried hand-over carries the same batch id: the receiver counts it once."""
     from activities.routing import RoutingActivities
 
-    batch = m.AlertBatch(alerts=[m.AlertEvent(source="generic", dedup_key="k", fingerprint="f", name="N")], batch_id="inc-x:7")
+    batch = AlertBatch(alerts=[AlertEvent(source="generic", dedup_key="k", fingerprint="f", name="N")], batch_id="inc-x:7")
     onward = RoutingActivities(warroom.client, warroom.settings)
-    first = await onward.route_alerts_onward(m.OnwardAlerts(after=chain_id("generic", "k"), batch=batch))
-    again = await onward.route_alerts_onward(m.OnwardAlerts(after=chain_id("generic", "k"), batch=batch))
+    first = await onward.route_alerts_onward(OnwardAlerts(after=chain_id("generic", "k"), batch=batch))
+    again = await onward.route_alerts_onward(OnwardAlerts(after=chain_id("generic", "k"), batch=batch))
     assert first.incident_id == again.incident_id == chain_id("generic", "k", 2)
     state = await incident(warroom, first.incident_id)
     assert state.alerts["f"].count == 1

@@ -52,6 +52,8 @@ def test_each_mobilizing_effect_carries_its_operations_request():
     assert {op: (type(req), op.integration) for op, req in by_operation.items()} == expected
     opening, changes = by_operation[Operation.OPEN_CHANNEL], by_operation[Operation.LIST_RECENT_CHANGES]
     assert (opening.declared_on, opening.severity, opening.topic) == (T0.date(), "SEV1", "SEV1 | Triage | IC: alice | Checkout errors")
+    [queued] = of(life.outbox, Operation.OPEN_CHANNEL)
+    assert life.ready(queued).topic == "SEV1 | Investigating | IC: alice | Checkout errors", "the topic as the channel opens"
     assert (changes.service, changes.since, changes.until) == ("checkout", T0 - timedelta(hours=24), T0)
     assert (by_operation[Operation.PUBLISH_STATUS].status, by_operation[Operation.PAGE].target) == ("investigating", "primary")
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field, field_validator
 
-from warroom.models import Change, ChangeRequest
+from warroom.models import Change, ChangeKind, Strict
 
 RETENTION = timedelta(days=7)
 # A change reported a little ahead of this clock is clock skew, further ahead a mistake.
@@ -19,6 +19,24 @@ MEMO_KEY = "changes"
 CHANGE_RECORDED = "change_recorded"  # the incident's signal
 # Incidents told of new changes; the oldest fall off (a closed one falls off when told).
 MAX_WATCHERS = 100
+
+
+class ChangeRequest(Strict):
+    """A deploy, config or feature-flag change as deploy tools report it. Without
+    `when` it happened now; the same `idempotency_key` (or the same service,
+    summary and `when`) records it once however often it is sent."""
+
+    service: str = Field(min_length=1, max_length=100)
+    kind: ChangeKind
+    summary: str = Field(
+        min_length=1, max_length=500, validation_alias=AliasChoices("summary", "what"), description="what changed (alias: what)"
+    )
+    who: str = Field(min_length=1, max_length=100)
+    when: datetime | None = None
+    link: str | None = Field(None, max_length=1000)
+    idempotency_key: str | None = Field(None, max_length=200)
+
+    _utc = field_validator("when")(lambda v: v.replace(tzinfo=UTC) if v is not None and v.tzinfo is None else v)
 
 
 def changes_workflow_id(service: str) -> str:

@@ -6,11 +6,11 @@ so it must stay deterministic: no I/O, no clocks.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from warroom.signals import SignalSnapshot
 
@@ -97,24 +97,6 @@ class ChangeKind(StrEnum):
     FEATURE_FLAG = "feature_flag"
 
 
-class ChangeRequest(Strict):
-    """A deploy, config or feature-flag change as deploy tools report it. Without
-    `when` it happened now; the same `idempotency_key` (or the same service,
-    summary and `when`) records it once however often it is sent."""
-
-    service: str = Field(min_length=1, max_length=100)
-    kind: ChangeKind
-    summary: str = Field(
-        min_length=1, max_length=500, validation_alias=AliasChoices("summary", "what"), description="what changed (alias: what)"
-    )
-    who: str = Field(min_length=1, max_length=100)
-    when: datetime | None = None
-    link: str | None = Field(None, max_length=1000)
-    idempotency_key: str | None = Field(None, max_length=200)
-
-    _utc = field_validator("when")(lambda v: v.replace(tzinfo=UTC) if v is not None and v.tzinfo is None else v)
-
-
 class Change(BaseModel):
     """A recorded change: the first suspects of an incident on its service."""
 
@@ -147,27 +129,6 @@ class Impact(Strict):
 # --- Alerts -------------------------------------------------------------------------
 
 
-class AlertEvent(Strict):
-    """One alert notification, normalised from any source by the gateway."""
-
-    source: str = Field(description="alertmanager, grafana, pagerduty, datadog, generic")
-    dedup_key: str = Field(min_length=1, description="routes repeats to one incident")
-    fingerprint: str = Field(min_length=1, description="identifies one alert inside the group")
-    name: str = Field(min_length=1)
-    status: Literal["firing", "resolved"] = "firing"
-    summary: str = ""
-    service: str | None = None
-    severity: Severity | None = None
-    impact: Impact | None = None
-    labels: dict[str, str] = Field(default_factory=dict)
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
-    url: str | None = None
-    count: int = Field(1, ge=1, description="identical notifications folded into this one by the gateway")
-
-    _sev = field_validator("severity", mode="before")(lambda v: None if v is None else _severity(v))
-
-
 class AlertRecord(BaseModel):
     """What the incident remembers of one alert: repeats fold into counters."""
 
@@ -181,33 +142,6 @@ class AlertRecord(BaseModel):
     last_seen: datetime
     resolved_at: datetime | None = None
     url: str | None = None
-
-
-class AlertBatch(Strict):
-    """Alerts of one dedup key, delivered together so a storm costs one message."""
-
-    alerts: list[AlertEvent] = Field(min_length=1)
-    truncated: int = Field(0, ge=0, description="alerts the source left out of its notification")
-    batch_id: str | None = Field(None, max_length=200, description="set on re-delivery, so a retried one counts once")
-
-
-class OnwardAlerts(BaseModel):
-    """Alerts that reached an incident after it left verify, for the next one in its chain."""
-
-    after: str = Field(description="the incident that passes them on")
-    batch: AlertBatch
-
-
-class OnwardRouting(BaseModel):
-    incident_id: str | None = Field(description="where they went; None when nothing took them")
-
-
-class AlertRouting(BaseModel):
-    """Answer to an alert batch: which incident took it and what it did."""
-
-    incident_id: str
-    outcome: Literal["opened", "joined", "reopened", "resolved"]
-    phase: Phase
 
 
 # --- Incident start ------------------------------------------------------------------
@@ -459,9 +393,6 @@ class IncidentState(BaseModel):
     signals: dict[str, SignalSnapshot] = Field(default_factory=dict, description="latest golden-signal snapshot per moment")
     effect_seq: int = 0
     runs: int = 1
-
-    def role(self, role: Role) -> str | None:
-        return self.roles.get(role)
 
     def public(self) -> dict[str, Any]:
         """The JSON shape of the `state` query (metrics with their derived durations)."""

@@ -15,8 +15,6 @@ deploy during the incident becomes a suspect too.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError, FailureError
@@ -24,9 +22,9 @@ from temporalio.exceptions import ApplicationError, FailureError
 with workflow.unsafe.imports_passed_through():
     from warroom.changes import (
         CHANGE_RECORDED, FUTURE_TOLERANCE, MAX_WATCHERS, MEMO_KEY, RETENTION, ChangeLog, ChangeReceipt, ChangeWindow,
-        change_id, within,
+        ChangeRequest, change_id, within,
     )
-    from warroom.models import Change, ChangeRequest
+    from warroom.models import Change
 
 MAX_HISTORY_EVENTS = 2_000
 

@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from warroom.policy import Policy
 # The incident rules are workflow code: in the sandbox (tests, replays) they are
 # imported into it like this module, so a clock or random call in them fails.
+from warroom.alerts import AlertBatch, AlertRouting
 from warroom.rules import MESSAGES, Effect, Lifecycle, Refused
 from workflows.effects import BARRIER, activity_of, lane_of
 
@@ -257,7 +258,7 @@ class IncidentWorkflow:
             self.life.log(now, _actor(payload), "refused", f"{name} refused: {m.explain(err)}")
         except Refused as err:
             if name == "alerts":  # it left verify: the alerts belong to the next incident
-                self.life.pass_alerts_on(m.AlertBatch.model_validate(payload), now)
+                self.life.pass_alerts_on(AlertBatch.model_validate(payload), now)
             else:
                 self.life.log(now, _actor(payload), "refused", f"{name} refused: {err}")
         self.wake = True
@@ -285,7 +286,7 @@ class IncidentWorkflow:
         finally:
             self.wake = True
         s = self.life.state
-        if isinstance(outcome, m.AlertRouting):
+        if isinstance(outcome, AlertRouting):
             return outcome
         return m.Receipt(incident_id=s.id, phase=s.phase, severity=s.severity, text=outcome)
 

@@ -10,7 +10,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from warroom.models import AlertEvent, Impact, Severity, explain
+from warroom.alerts import AlertEvent
+from warroom.models import Impact, Severity, explain
 
 # What a source's own severity word means before impact is known. A critical
 # alert pages (SEV2); SEV1 needs impact evidence (see the triage policy), which

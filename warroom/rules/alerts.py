@@ -13,7 +13,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from warroom.models import AlertBatch, AlertRecord, AlertRouting, OnwardAlerts, OnwardRouting, Phase, Reopen, Resolve, Severity
+from warroom.alerts import AlertBatch, AlertRouting, OnwardAlerts, OnwardRouting
+from warroom.models import AlertRecord, Phase, Reopen, Resolve, Severity
 from warroom.rules.effects import Operation
 from warroom.rules.messages import ACTIVE, handles
 

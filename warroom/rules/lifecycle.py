@@ -84,7 +84,7 @@ class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules):
             Operation.OPEN_CHANNEL,
             OpenChannel(
                 incident_id=s.id, title=s.title, declared_on=s.metrics.declared_at.date(), severity=s.severity,
-                topic=wording.topic(s), invite=sorted(set(self.policy.service(s.service).responders + list(s.roles.values()))),
+                topic=wording.topic(s), invite=self.invitees(),
                 bookmarks=dict(s.links), first_post=FirstPost(text=first, idempotency_key=f"{key}:first"),
             ),
             "Open incident channel, post initial update",
@@ -100,6 +100,11 @@ class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules):
 
     def _channel_opened(self, ref: Any) -> None:
         self.state.channel = ref
+
+    def invitees(self) -> list[str]:
+        """The service's responders and everyone holding a role."""
+        s = self.state
+        return sorted(set(self.policy.service(s.service).responders + list(s.roles.values())))
 
     # --- messages -----------------------------------------------------------------------
 
@@ -288,8 +293,11 @@ class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules):
     def ready(self, effect: Effect) -> BaseModel | None:
         """The effect's request as it goes out now, or None to skip it: channel
         operations get the channel opened since they were queued (those that
-        need one are skipped without), records the state as it is by then."""
+        need one are skipped without); the channel opens with the topic and
+        people of that moment; records take the state as it is by then."""
         req = effect.request
+        if isinstance(req, OpenChannel):
+            return req.model_copy(update={"topic": wording.topic(self.state), "invite": self.invitees()})
         if effect.shares_draft:
             link = self.state.postmortem.draft_link
             return req.model_copy(update={"text": wording.draft_link(self.state.id, link)}) if link else None

@@ -2,19 +2,24 @@
 fields, what it does, where it is taken and which phase it moves, and the verb
 the CLI and Slack's `/incident` give it.
 
-The workflow defines a signal and an update per entry, the CLI and Slack take
-their verbs from here, and the README's message table is checked against it.
-Adding a verb is an entry here and its handler in `Lifecycle` (`@handles`).
+The workflow defines a signal and an update per entry, the CLI (`cli/verbs.py`)
+and Slack (`gateway/slack_commands.py`) build their verbs from it, and
+tests/test_messages.py checks the README's message table against it. Adding a
+verb is its model in `warroom.models`, an entry here and its handler in
+`Lifecycle` (`@handles`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from enum import Enum
+from typing import Any, Literal, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
+from warroom.alerts import AlertBatch
 from warroom import models as m
 from warroom.models import Phase
 
@@ -57,8 +62,16 @@ class Verb:
     moves: dict[Phase, Phase] = field(default_factory=dict)
     refused: str = "incident {id} is closed"
     refused_in: dict[Phase, str] = field(default_factory=dict)
-    cli: str | None = None  # the `warroom` command; None: not a responder verb there
-    slack: str | None = None  # the `/incident` verb
+    cli: str | None = None  # the `warroom` command that sends it; None: none does
+    slack: str | None = None  # the `/incident` verb; None: not in Slack
+    help: str = ""  # the command's line in `warroom --help`
+    cli_args: tuple[str, ...] = ()  # fields `warroom <cli> INCIDENT` takes as arguments, in order; the rest: --options
+    slack_args: tuple[str, ...] = ()  # fields `/incident <slack>` takes as words, in order (the last one the rest of
+    # the line, but one word for a person); the rest are `name=value` words, a checklist `checked`
+
+    def fields(self) -> dict[str, FieldInfo]:
+        """The message's fields besides `by`, which every message has."""
+        return {name: info for name, info in self.model.model_fields.items() if name != "by"}
 
     def refusal(self, incident_id: str, phase: Phase) -> str | None:
         """Why this phase does not take the message, or None when it does."""
@@ -73,46 +86,69 @@ MESSAGES: dict[str, Verb] = {
     "acknowledge": Verb(
         m.Acknowledge, "stops paging escalation; the first acknowledger becomes commander if there is none",
         moves=OUT_OF_TRIAGE, cli="ack", slack="ack",
+        help="Acknowledge: stops paging; the first acknowledger becomes commander if none.",
     ),
-    "assign": Verb(m.Assign, "role change or handoff, into the timeline", cli="assign", slack="assign"),
-    "note": Verb(m.Note, "timeline entry", cli="note", slack="note"),
+    "assign": Verb(
+        m.Assign, "role change or handoff, into the timeline", cli="assign", slack="assign",
+        help="Assign a role or hand it off.", cli_args=("role", "user"), slack_args=("role", "user"),
+    ),
+    "note": Verb(
+        m.Note, "timeline entry", cli="note", slack="note",
+        help="Add a note to the timeline.", cli_args=("text",), slack_args=("text",),
+    ),
     "mitigate": Verb(
         m.Mitigate, "records a mitigation; a rollback is refused unless its checklist is all true",
         taken_in=(*ACTIVE, Phase.VERIFY), moves=OUT_OF_TRIAGE,
         refused="the incident is in learn: mitigation is over; add an action item instead",
-        cli="mitigate", slack="mitigate",
+        cli="mitigate", slack="mitigate", help="Record a mitigation; a rollback needs its whole checklist confirmed.",
+        cli_args=("action",), slack_args=("action", "description"),
     ),
     "update": Verb(
         m.StatusUpdate, "internal update to the channel, the status page follows; resets the cadence timer",
         taken_in=ACTIVE, moves=OUT_OF_TRIAGE, refused="status updates are for open incidents; this one is in {phase}",
-        cli="update", slack="update",
+        cli="update", slack="update", help="Post a status update to the channel and status page; resets the cadence.",
+        cli_args=("status", "message"), slack_args=("status", "message"),
     ),
-    "escalate": Verb(m.SeverityChange, "more severe; the policy is re-applied", cli="escalate", slack="escalate"),
-    "downgrade": Verb(m.SeverityChange, "less severe; the policy is re-applied", cli="downgrade", slack="downgrade"),
+    "escalate": Verb(
+        m.SeverityChange, "more severe; the policy is re-applied", cli="escalate", slack="escalate",
+        help="Raise the severity; cadence, paging, status page and postmortem follow.",
+        cli_args=("severity",), slack_args=("severity", "reason"),
+    ),
+    "downgrade": Verb(
+        m.SeverityChange, "less severe; the policy is re-applied", cli="downgrade", slack="downgrade",
+        help="Lower the severity; the policy is re-applied.", cli_args=("severity",), slack_args=("severity", "reason"),
+    ),
     "resolve": Verb(
         m.Resolve, "to verify: the monitoring window starts",
         taken_in=ACTIVE, moves={Phase.TRIAGE: Phase.VERIFY, Phase.STABILIZE: Phase.VERIFY},
         refused="incident is already resolved (phase {phase})", cli="resolve", slack="resolve",
+        help="Resolve: status page to monitoring, the monitoring window starts.", slack_args=("summary",),
     ),
     "reopen": Verb(
         m.Reopen, "back to stabilize",
         taken_in=(Phase.VERIFY,), moves={Phase.VERIFY: Phase.STABILIZE},
         refused="incident is not resolved, there is nothing to reopen",
         refused_in={Phase.LEARN: "incident has left verify; declare a new incident as a recurrence of this one"},
-        cli="reopen", slack="reopen",
+        cli="reopen", slack="reopen", help="Reopen during the monitoring window: back to stabilize.",
+        slack_args=("reason",),
     ),
-    "action_item": Verb(m.ActionItemRequest, "follow-up, created in the tracker", cli="action-item", slack="action-item"),
+    "action_item": Verb(
+        m.ActionItemRequest, "follow-up, created in the tracker", cli="action-item", slack="action-item",
+        help="Record a follow-up; it is created in the tracker.",
+        cli_args=("title",), slack_args=("owner", "due", "title"),
+    ),
+    # `warroom postmortem INCIDENT submitted|reviewed|draft` sends both of these (cli/verbs.py writes it by hand).
     "postmortem": Verb(
         m.PostmortemEvent, "draft submitted or review held; the review closes the incident once it is in learn",
         taken_in=RESOLVED,
-        refused="a postmortem follows resolution; resolve the incident first", cli="postmortem",
+        refused="a postmortem follows resolution; resolve the incident first", cli="postmortem", cli_args=("event",),
     ),
     "draft_postmortem": Verb(
         m.DraftPostmortem, "a postmortem draft from the timeline now; its link goes to the channel or the owner",
-        cli="postmortem --draft",
+        cli="postmortem",
     ),
     "alerts": Verb(
-        m.AlertBatch,
+        AlertBatch,
         "alerts of the incident's key, from the gateway: counted; a firing one in verify reopens, an unacknowledged"
         " SEV3/SEV4 whose alerts all resolved resolves",
         taken_in=(*ACTIVE, Phase.VERIFY),
@@ -134,3 +170,31 @@ def allowed_move(current: Phase, to: Phase) -> bool:
     """Whether the tables above let an incident go from `current` to `to`."""
     tables = [*(verb.moves for verb in MESSAGES.values()), *AUTOMATIC.values()]
     return any(table.get(current) is to for table in tables)
+
+
+# --- how the command line and Slack spell fields ------------------------------------------
+
+PEOPLE = frozenset({"user", "owner"})  # fields naming a person: one word, `@alice` meaning alice
+SPELLED = {"change_id": "change"}  # fields the command line and Slack name otherwise
+
+
+def word(field_name: str) -> str:
+    """A field's name on the command line (`--word`) and in Slack (`word=...`)."""
+    return SPELLED.get(field_name, field_name).replace("_", "-")
+
+
+def choices(info: FieldInfo) -> list[str]:
+    """The values an enum or `Literal` field takes; [] for a free one."""
+    kind = info.annotation
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        return [str(member.value) for member in kind]
+    return [str(value) for value in get_args(kind)] if get_origin(kind) is Literal else []
+
+
+def checklist(info: FieldInfo) -> list[str]:
+    """The items of a yes/no checklist field (a model of booleans); [] for any other field."""
+    for kind in (info.annotation, *get_args(info.annotation)):  # the model itself, or the model | None
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            if all(item.annotation is bool for item in kind.model_fields.values()):
+                return list(kind.model_fields)
+    return []

@@ -18,9 +18,12 @@ from warroom.signals import SignalQueries
 
 
 # --- Chat: the incident channel and direct messages --------------------------------------
+
+
 class FirstPost(BaseModel):
     text: str
     idempotency_key: str
+
 
 class OpenChannel(BaseModel):
     incident_id: str
@@ -32,16 +35,19 @@ class OpenChannel(BaseModel):
     bookmarks: dict[str, str] = Field(default_factory=dict, description="title -> URL")
     first_post: FirstPost | None = Field(default=None, description="posted once the channel is open, by the same activity")
 
+
 class ChannelPost(BaseModel):
     incident_id: str
     channel: ChannelRef | None
     text: str
     idempotency_key: str
 
+
 class ChannelTopic(BaseModel):
     incident_id: str
     channel: ChannelRef | None = Field(None, description="filled in as the effect runs; never sent without one")
     topic: str
+
 
 class ChannelBookmark(BaseModel):
     """A link pinned in the channel header; one per title, however often sent."""
@@ -51,9 +57,11 @@ class ChannelBookmark(BaseModel):
     title: str
     link: str
 
+
 class ChannelArchive(BaseModel):
     incident_id: str
     channel: ChannelRef | None = Field(None, description="filled in as the effect runs; never sent without one")
+
 
 class DirectMessage(BaseModel):
     incident_id: str
@@ -61,7 +69,10 @@ class DirectMessage(BaseModel):
     text: str
     idempotency_key: str
 
+
 # --- Paging ------------------------------------------------------------------------------
+
+
 class PageRequest(BaseModel):
     incident_id: str
     service: str
@@ -73,9 +84,11 @@ class PageRequest(BaseModel):
     incident_url: str | None = None
     idempotency_key: str
 
+
 class PageResult(BaseModel):
     user: str
     via: str
+
 
 class PageUpdate(BaseModel):
     """What became of a page that went through PagerDuty."""
@@ -83,33 +96,45 @@ class PageUpdate(BaseModel):
     incident_id: str
     action: Literal["acknowledge", "resolve"]
 
+
 # --- Postmortem drafts and the blameless check -------------------------------------------
+
+
 class DraftRequest(BaseModel):
     state: IncidentState
     generated_at: datetime
     replace: bool = False
 
+
 class DraftRef(BaseModel):
     path: str
     written: bool
 
+
 class CheckRequest(BaseModel):
     incident_id: str
     link: str
+
 
 class CheckResult(BaseModel):
     checked: bool
     reason: str = ""
     findings: list[blameless.Finding] = []
 
+
 # --- Golden signals ----------------------------------------------------------------------
+
+
 class SnapshotRequest(BaseModel):
     incident_id: str
     service: str
     moment: str
     queries: SignalQueries
 
+
 # --- Status page -------------------------------------------------------------------------
+
+
 class StatusPost(BaseModel):
     incident_id: str
     page_ref: StatusPageRef | None = None
@@ -121,7 +146,10 @@ class StatusPost(BaseModel):
     components: list[str] = Field(default_factory=list)
     idempotency_key: str
 
+
 # --- Follow-up tracker -------------------------------------------------------------------
+
+
 class TrackerItem(BaseModel):
     incident_id: str
     number: int
@@ -135,17 +163,23 @@ class TrackerItem(BaseModel):
     def labels(self) -> list[str]:
         return ["warroom", f"incident-{self.incident_id}", f"action-{self.number}"]
 
+
 class TrackerRef(BaseModel):
     key: str
     url: str | None = None
     status: Literal["open", "done"] = "open"
 
+
 # --- Incident archive --------------------------------------------------------------------
+
+
 class ArchiveRequest(BaseModel):
     state: IncidentState
 
 
 # --- Recent changes ---------------------------------------------------------------------
+
+
 class RecentChanges(ChangeWindow):
     service: str
     incident_id: str = Field(description="watches the log: changes recorded later are signalled to it")
