@@ -15,6 +15,7 @@ from tests.fakes.server import Served, json_response
 from tests.fakes.slack import FakeSlack
 from tests.support import Warroom
 from warroom import models as m
+from warroom.metrics import Metrics
 from warroom.policy import Policy, load_policy
 from cli import main as cli
 
@@ -115,7 +116,7 @@ def test_warroom_show_lists_suspects_and_the_bridge(capsys, monkeypatch):
     change = m.Change(id="chg-abc123abc123", service="checkout", kind="deploy", summary="v42", who="bob", when=at)
     state = m.IncidentState(
         id="inc-1", title="Checkout down", service="checkout", severity="SEV1", phase="stabilize", impact=m.Impact(),
-        source="manual", metrics=m.Metrics(started_at=at, declared_at=at), suspects=[change],
+        source="manual", metrics=Metrics(started_at=at, declared_at=at), suspects=[change],
         mitigations=[m.MitigationRecord(at=at, by="alice", action="rollback", change_id=change.id)],
         bridge=m.Bridge(url="https://zoom.example.com/j/4242", opened_at=at),
     )

@@ -7,7 +7,8 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from warroom.models import ActionItem, Impact, IncidentState, Metrics, Phase, Severity
+from warroom.metrics import Metrics
+from warroom.models import ActionItem, Impact, IncidentState, Phase, Severity
 from workflows.followup import FollowUpWorkflow
 
 

@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from warroom import blameless, postmortem
+from warroom.metrics import Metrics
 from warroom.models import (
-    ActionItem, AlertRecord, Impact, IncidentState, Metrics, Phase, Postmortem, Role, Severity, TimelineEntry,
+    ActionItem, AlertRecord, Impact, IncidentState, Phase, Postmortem, Role, Severity, TimelineEntry,
 )
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

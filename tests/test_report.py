@@ -8,8 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from warroom import report
+from warroom.metrics import Metrics
 from warroom.models import (
-    ActionItem, AlertRecord, Deadline, Impact, IncidentState, Metrics, PageRecord, Phase, Postmortem, Role, Severity,
+    ActionItem, AlertRecord, Deadline, Impact, IncidentState, PageRecord, Phase, Postmortem, Role, Severity,
     TimelineEntry,
 )
 from cli.main import run_cli

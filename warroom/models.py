@@ -6,12 +6,13 @@ so it must stay deterministic: no I/O, no clocks.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from warroom.metrics import Metrics
 from warroom.signals import SignalSnapshot
 
 
@@ -297,33 +298,6 @@ class Deadline(BaseModel):
     summary: str
     met_at: datetime | None = None
     reminders: int = 0
-
-
-class Metrics(BaseModel):
-    started_at: datetime
-    declared_at: datetime
-    acknowledged_at: datetime | None = None
-    mitigated_at: datetime | None = None
-    resolved_at: datetime | None = None
-    closed_at: datetime | None = None
-    reopen_count: int = 0
-    updates_posted: int = 0
-    pages_sent: int = 0
-
-    @staticmethod
-    def _minutes(start: datetime | None, end: datetime | None) -> float | None:
-        if start is None or end is None:
-            return None
-        return round((end - start) / timedelta(minutes=1), 2)
-
-    def summary(self) -> dict[str, float | None]:
-        """Durations in minutes: detect, acknowledge, mitigate and resolve."""
-        return {
-            "time_to_detect": self._minutes(self.started_at, self.declared_at),
-            "time_to_acknowledge": self._minutes(self.declared_at, self.acknowledged_at),
-            "time_to_mitigate": self._minutes(self.started_at, self.mitigated_at),
-            "time_to_resolve": self._minutes(self.started_at, self.resolved_at),
-        }
 
 
 class ChannelRef(BaseModel):

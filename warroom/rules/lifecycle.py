@@ -18,8 +18,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from warroom.metrics import Metrics
 from warroom.models import (
-    PAGERDUTY, Acknowledge, Assign, Impact, IncidentInput, IncidentState, Message, Metrics, Mitigate, MitigationAction,
+    PAGERDUTY, Acknowledge, Assign, Impact, IncidentInput, IncidentState, Message, Mitigate, MitigationAction,
     MitigationRecord, Note, Phase, PublicStatus, Reopen, Resolve, Role, SeverityChange, StatusUpdate, TimelineEntry,
 )
 from warroom.durations import humanize
