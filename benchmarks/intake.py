@@ -32,6 +32,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
 from benchmarks.baseline import BaselineAlertWorkflow
+from store.migrate import upgrade
 from benchmarks.common import cpu_seconds, free_port, fresh_dev_server, percentile, process, write_section
 from warroom import models as m
 from warroom.settings import Settings
@@ -103,6 +104,7 @@ async def gateway(client: Client, settings: Settings, total: int, keys: int, con
         "WARROOM_DATA_DIR": str(settings.data_dir), "WARROOM_HTTP_PORT": str(port),
     }
     warroom = str(Path(sys.executable).parent / "warroom")
+    await upgrade(settings.database)
     async with process(warroom, "worker", env=env), process(warroom, "gateway", env=env):
         connector = aiohttp.TCPConnector(limit=concurrency)
         async with aiohttp.ClientSession(f"http://127.0.0.1:{port}", connector=connector) as http:

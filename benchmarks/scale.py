@@ -23,6 +23,7 @@ from pathlib import Path
 
 from temporalio.api.enums.v1 import EventType
 
+from store.migrate import upgrade
 from benchmarks.common import percentile, process, write_section
 from warroom import models as m
 from warroom.settings import Settings
@@ -67,6 +68,7 @@ async def run(incidents: int, cadence: str, watch: float) -> dict[str, float]:
             "WARROOM_TEMPORAL_ADDRESS": settings.temporal_address, "WARROOM_TASK_QUEUE": settings.task_queue,
             "WARROOM_DATA_DIR": str(settings.data_dir), "WARROOM_CONFIG": str(config),
         }
+        await upgrade(settings.database)
         async with dev_server(settings):
             client = await connect(settings)
             warroom = str(Path(sys.executable).parent / "warroom")

@@ -28,9 +28,11 @@ from client import incidents
 from client.incidents import incident_id, list_query, start_incident
 from cli.render import err, out, print_json, render_incident, render_list, render_report
 from cli.runtime import AsJson, By, Failure, IncidentId, connected, run, user, uvloop_factory
+from cli.database import db
 from cli.verbs import add_verbs
 
 app = typer.Typer(help="warroom: incidents as durable Temporal workflows.", no_args_is_help=True, add_completion=False)
+app.add_typer(db, name="db")
 __all__ = ["Failure", "app", "main", "out", "render_incident", "run_cli"]  # `out` and `render_incident` for tests
 
 

@@ -22,11 +22,13 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from warroom.settings import Settings
+from cli.database import check_schema
 from cli.devserver import dev_server
 from gateway.app import create_app
 from worker.schedules import ensure_follow_up_schedule
 from client.temporal import connect, ensure_search_attributes
 from worker import query_eviction
+from store.migrate import upgrade
 from worker.worker import build_worker
 
 Part = Literal["worker", "gateway"]
@@ -112,6 +114,8 @@ async def serve(settings: Settings, console: Console, parts: Collection[Part] = 
     stop = _stop_event()
     if "gateway" in parts and not settings.sdk_metrics_address:  # for the gateway's /metrics only
         settings.sdk_metrics_address = f"127.0.0.1:{_free_port()}"
+    if problem := await check_schema(settings.database):
+        raise StartupFailed(problem)
     client = await connect(settings)
     async with contextlib.AsyncExitStack() as stack:
         if "worker" in parts:
@@ -128,6 +132,7 @@ async def serve(settings: Settings, console: Console, parts: Collection[Part] = 
 
 async def run_up(settings: Settings, console: Console) -> None:
     console.print(f"starting Temporal dev server (data in {settings.data_dir}/)…")
+    await upgrade(settings.database)
     async with dev_server(settings):
         console.print(f"Temporal UI: [bold]{settings.ui_base}/namespaces/{settings.temporal_namespace}/workflows[/bold]")
         console.print('declare an incident: [bold]warroom declare "Checkout errors" --service checkout --severity SEV2[/bold]')

@@ -12,6 +12,7 @@ import pytest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from tests.postgres import Cluster
 from tests.support import Warroom
 from cli.devserver import temporal_binary
 from client.temporal import ensure_search_attributes
@@ -51,6 +52,27 @@ async def shut_down(environment: WorkflowEnvironment) -> None:
         await asyncio.wait_for(environment.shutdown(), timeout=30)
     except TimeoutError:
         print(f"warning: {type(environment).__name__} did not shut down within 30 s", file=sys.stderr)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """One PostgreSQL cluster for the session; each test takes a database of its own."""
+    cluster = Cluster().start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request, tmp_path):
+    """A fresh, migrated database of each kind: every store test runs against both."""
+    from store.migrate import upgrade
+
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'warroom.db'}"
+    else:
+        url = await request.getfixturevalue("postgres").new_database()
+    await upgrade(url)
+    return url
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ from warroom.settings import Settings
 from cli.devserver import dev_server
 from client.incidents import start_incident
 from client.temporal import connect
+from store.migrate import upgrade
 from worker.worker import SANDBOXED_RUNNER, WORKFLOWS
 
 # `make test` runs 20 seeded lifecycles through 20 kills; CRASH_SEEDS=100
@@ -178,6 +179,7 @@ async def test_incidents_survive_worker_kills_and_a_server_restart(tmp_path, fak
         "WARROOM_JIRA_PROJECT": "OPS",
     }
     procs = Processes(env, tmp_path)
+    await upgrade(settings.database)
     server = dev_server(settings)
     await server.__aenter__()
     try:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parent.parent
-FOLDERS = ("cli", "gateway", "worker", "workflows", "activities", "client", "warroom")
+FOLDERS = ("cli", "gateway", "worker", "workflows", "activities", "client", "store", "warroom")
 MAX_LINES = 400
 
 
@@ -57,7 +57,8 @@ def test_the_domain_imports_no_other_folder():
 def test_the_layers_are_as_the_readme_draws_them():
     graph = folder_graph()
     assert graph["client"] <= {"warroom"}
-    assert graph["activities"] <= {"client", "warroom"}
+    assert graph["store"] <= {"warroom"}
+    assert graph["activities"] <= {"client", "store", "warroom"}
     assert graph["workflows"] <= {"activities", "client", "warroom"}
 
 

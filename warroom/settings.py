@@ -29,10 +29,13 @@ class Settings(BaseSettings):
     task_queue: str = "warroom"
 
     data_dir: Path = Path(".warroom")
+    database_url: SecretStr | None = None  # SQLAlchemy URL; default a SQLite file in data_dir
     http_host: str = "127.0.0.1"
     http_port: int = 8080
     public_url: str | None = None
-    webhook_token: SecretStr | None = None
+    tokens: SecretStr | None = None  # named bearer tokens with scopes: gateway/tokens.py
+    tokens_file: Path | None = None  # the same, from a file (a mounted Kubernetes secret)
+    webhook_token: SecretStr | None = None  # deprecated: the token named `webhook` (ingest, read, respond)
 
     slack_bot_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
@@ -80,6 +83,19 @@ class Settings(BaseSettings):
 
     def workflow_url(self, workflow_id: str) -> str:
         return f"{self.ui_base}/namespaces/{self.temporal_namespace}/workflows/{workflow_id}"
+
+    @property
+    def database(self) -> str:
+        """The SQLAlchemy async URL of warroom's database: `WARROOM_DATABASE_URL`
+        (a plain `postgresql://` URL gets the asyncpg driver), else a SQLite file
+        in the data directory."""
+        if self.database_url is None:
+            return f"sqlite+aiosqlite:///{(self.data_dir / 'warroom.db').resolve()}"
+        url = self.database_url.get_secret_value()
+        for plain in ("postgresql://", "postgres://"):
+            if url.startswith(plain):
+                return "postgresql+asyncpg://" + url.removeprefix(plain)
+        return url
 
     @property
     def gateway_url(self) -> str:
