@@ -54,14 +54,29 @@ def test_workers_get_time_to_finish_activities():
             assert pod["securityContext"]["runAsNonRoot"]
 
 
+def test_no_pod_keeps_state_and_a_job_migrates_the_shared_database():
+    """Pods come and go: what outlives them is in Temporal and in the database."""
+    secret = next(doc for _, doc in documents() if doc["kind"] == "Secret")
+    assert secret["stringData"]["WARROOM_DATABASE_URL"].startswith("postgresql://")
+    jobs = [doc for _, doc in documents() if doc["kind"] == "Job"]
+    assert [job["spec"]["template"]["spec"]["containers"][0]["args"] for job in jobs] == [["db", "upgrade"]]
+    for _, doc in documents():
+        if doc["kind"] in ("Deployment", "Job"):
+            pod = doc["spec"]["template"]["spec"]
+            assert not any("emptyDir" in volume for volume in pod.get("volumes", [])), doc["metadata"]["name"]
+            for container in pod["containers"]:
+                assert {"secretRef": {"name": "warroom"}} in container["envFrom"]
+
+
 def test_containers_run_real_commands_and_probe_real_routes():
     from cli.main import app
     from gateway.app import create_app
 
     commands = {command.name or command.callback.__name__ for command in app.registered_commands}
+    commands |= {group.name for group in app.registered_groups}
     routes = set(create_app(Settings(config=None), client=None).openapi()["paths"])  # type: ignore[arg-type]
     for _, doc in documents():
-        if doc["kind"] != "Deployment":
+        if doc["kind"] not in ("Deployment", "Job"):
             continue
         for container in doc["spec"]["template"]["spec"]["containers"]:
             assert container["args"][0] in commands
