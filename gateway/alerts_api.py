@@ -19,7 +19,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio.service import RPCError
 
 from warroom.intake import PARSERS, IntakeError, alertmanager, datadog, generic, pagerduty
-from gateway.http import check_token, temporal_unavailable
+from gateway.http import temporal_unavailable
+from gateway.tokens import INGEST, Tokens
 from client.router import AlertRouter
 from gateway.metrics import GatewayMetrics
 
@@ -69,7 +70,8 @@ class AlertIntake:
         metrics: GatewayMetrics = app.state.metrics
         started = time.perf_counter()
         try:
-            check_token(app.state.settings, _header(scope, b"authorization"))
+            tokens: Tokens = app.state.tokens
+            tokens.check(_header(scope, b"authorization"), INGEST)
             try:
                 intake = PARSERS[source](_json(await _body(receive)))
             except IntakeError as err:
@@ -99,8 +101,8 @@ class AlertIntake:
         return JSONResponse(body, status_code=202)
 
 
-def _header(scope: Scope, name: bytes) -> str:
-    return next((value.decode("latin-1") for key, value in scope["headers"] if key == name), "")
+def _header(scope: Scope, name: bytes) -> bytes:
+    return next((value for key, value in scope["headers"] if key == name), b"")
 
 
 async def _body(receive: Receive) -> bytes:
@@ -137,7 +139,8 @@ def openapi_paths() -> dict[str, Any]:
     """The alert endpoints' part of the gateway's OpenAPI document."""
     error = {"application/json": {"schema": {"type": "object", "properties": {"detail": {"type": "string"}}}}}
     refused = {
-        "400": "not JSON", "401": "missing or wrong bearer token", "413": "body above 1 MiB",
+        "400": "not JSON", "401": "missing or unknown bearer token", "403": "the token lacks the ingest scope",
+        "413": "body above 1 MiB",
         "422": "malformed or incomplete alert", "503": "Temporal unavailable; retry",
     }
     paths = {}
@@ -148,6 +151,7 @@ def openapi_paths() -> dict[str, Any]:
             "summary": f"Receive {source} alerts",
             "description": DESCRIPTIONS[source],
             "operationId": f"alerts_{source}",
+            "security": [{INGEST: []}],
             "requestBody": {
                 "required": True,
                 "content": {"application/json": {"schema": refs[0] if len(refs) == 1 else {"anyOf": refs}}},

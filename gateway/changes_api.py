@@ -15,14 +15,15 @@ from temporalio.exceptions import ApplicationError
 from client.changes import recent_changes, record_change
 from warroom.durations import parse_duration
 from warroom.settings import Settings
-from gateway.http import get_client, get_settings, require_token
+from gateway import tokens
+from gateway.http import get_client, get_settings
 from warroom.changes import RETENTION, ChangeRequest, ChangeWindow
 
-router = APIRouter(prefix="/v1/changes", tags=["changes"], dependencies=[Depends(require_token)])
+router = APIRouter(prefix="/v1/changes", tags=["changes"], responses=tokens.REFUSALS)
 
 
 @router.post(
-    "", status_code=201, summary="Record a deploy, config or feature-flag change",
+    "", status_code=201, summary="Record a deploy, config or feature-flag change", dependencies=[Depends(tokens.ingest)],
     responses={200: {"description": "already recorded: the same id"}, 422: {"description": "invalid change"}},
 )
 async def record(
@@ -44,7 +45,7 @@ async def record(
     )
 
 
-@router.get("", summary="Recent changes of a service, newest first")
+@router.get("", summary="Recent changes of a service, newest first", dependencies=[Depends(tokens.read)])
 async def list_recent(
     service: Annotated[str, Query(min_length=1, max_length=100)],
     since: Annotated[str, Query(description="how far back: 24h, 3d, PT6H; at most the retention")] = "24h",

@@ -3,13 +3,12 @@ and CLI call to show encrypted incident data to people allowed to see it.
 
 Point the UI at `<gateway>/codec` (`temporal server start-dev
 --ui-codec-endpoint`, or the UI's `codec.endpoint`), and the CLI with
-`--codec-endpoint <gateway>/codec --codec-auth "Bearer <token>"`. With
-`WARROOM_CODEC_TOKEN` set, calls need that bearer token.
+`--codec-endpoint <gateway>/codec --codec-auth "Bearer <token>"`. Calls need
+the bearer token `WARROOM_CODEC_TOKEN`: the gateway does not start with codec
+keys and without it (`gateway.tokens`).
 """
 
 from __future__ import annotations
-
-import secrets
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
@@ -18,18 +17,15 @@ from temporalio.api.common.v1 import Payloads
 
 from warroom.codec import CodecError, EncryptionCodec, parse_keys
 from warroom.settings import Settings
+from gateway import tokens
 from gateway.http import get_settings
 
-router = APIRouter(prefix="/codec", tags=["codec"])
+router = APIRouter(prefix="/codec", tags=["codec"], dependencies=[Depends(tokens.codec)], responses={401: tokens.REFUSALS[401]})
 
 
-def codec(request: Request, settings: Settings = Depends(get_settings)) -> EncryptionCodec:
+def codec(settings: Settings = Depends(get_settings)) -> EncryptionCodec:
     if settings.codec_keys is None:
         raise HTTPException(404, "payload encryption is off (WARROOM_CODEC_KEYS is not set)")
-    if settings.codec_token is not None:
-        scheme, _, given = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not secrets.compare_digest(given.encode(), settings.codec_token.get_secret_value().encode()):
-            raise HTTPException(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
     return EncryptionCodec(parse_keys(settings.codec_keys.get_secret_value()))
 
 

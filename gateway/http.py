@@ -1,10 +1,8 @@
 """What the gateway's routers share: the running app's settings and Temporal
-client as FastAPI dependencies, the webhook token check, the answer when
-Temporal is unavailable, and the body limit."""
+client as FastAPI dependencies, the answer when Temporal is unavailable, and
+the body limit. Tokens and scopes are in `gateway.tokens`."""
 
 from __future__ import annotations
-
-import secrets
 
 from fastapi import HTTPException, Request
 from fastapi.responses import JSONResponse
@@ -21,22 +19,6 @@ def get_settings(request: Request) -> Settings:
 
 def get_client(request: Request) -> Client:
     return request.app.state.client
-
-
-async def require_token(request: Request) -> None:
-    """When `WARROOM_WEBHOOK_TOKEN` is set, callers send `Authorization: Bearer <token>`
-    (compared in constant time). Async: FastAPI runs a plain function dependency
-    in its thread pool, a thread hop on every alert."""
-    check_token(get_settings(request), request.headers.get("authorization", ""))
-
-
-def check_token(settings: Settings, authorization: str) -> None:
-    token = settings.webhook_token
-    if token is None:
-        return
-    scheme, _, given = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not secrets.compare_digest(given.strip().encode(), token.get_secret_value().encode()):
-        raise HTTPException(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
 
 
 def temporal_unavailable(exc: RPCError) -> JSONResponse | None:

@@ -15,10 +15,11 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from warroom import models as m
 from warroom.settings import Settings
-from gateway.http import get_client, get_settings, require_token
+from gateway import tokens
+from gateway.http import get_client, get_settings
 from client.incidents import incident_id, list_incidents, list_query, start_incident
 
-router = APIRouter(prefix="/v1/incidents", tags=["incidents"], dependencies=[Depends(require_token)])
+router = APIRouter(prefix="/v1/incidents", tags=["incidents"], responses=tokens.REFUSALS)
 
 
 class Declaration(m.Strict):
@@ -32,7 +33,7 @@ class Declaration(m.Strict):
     _sev = field_validator("severity", mode="before")(lambda v: None if v is None else m.Severity.parse(v))
 
 
-@router.post("", status_code=201, summary="Declare an incident")
+@router.post("", status_code=201, summary="Declare an incident", dependencies=[Depends(tokens.respond)])
 async def declare(
     declaration: Declaration,
     idempotency_key: Annotated[str | None, Header(max_length=200, description="a retry with the same key gets the same incident")] = None,
@@ -50,7 +51,7 @@ async def declare(
     )
 
 
-@router.get("", summary="List incidents, newest first")
+@router.get("", summary="List incidents, newest first", dependencies=[Depends(tokens.read)])
 async def list_all(
     severity: str | None = None,
     phase: str | None = None,
@@ -71,7 +72,9 @@ async def list_all(
         raise
 
 
-@router.get("/{incident}", summary="One incident: roles, deadlines, timeline, alerts, action items")
+@router.get(
+    "/{incident}", summary="One incident: roles, deadlines, timeline, alerts, action items", dependencies=[Depends(tokens.read)],
+)
 async def show(incident: str, client: Client = Depends(get_client)) -> dict[str, Any]:
     try:
         return await client.get_workflow_handle(incident_id(incident)).query("state")

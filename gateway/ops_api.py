@@ -1,4 +1,5 @@
-"""`/healthz` for probes and `/metrics` for Prometheus."""
+"""`/healthz` for probes (public) and `/metrics` for Prometheus (behind a token
+once some token has the `metrics` scope)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from warroom.settings import Settings
+from gateway import tokens
 from gateway.http import get_client, get_settings
 
 router = APIRouter(tags=["operations"])
@@ -27,7 +29,10 @@ async def healthz(client: Client = Depends(get_client)) -> JSONResponse:
     return JSONResponse({"status": "ok", "temporal": "ok"})
 
 
-@router.get("/metrics", summary="Prometheus metrics: the gateway's and the Temporal SDK's", response_class=Response)
+@router.get(
+    "/metrics", summary="Prometheus metrics: the gateway's and the Temporal SDK's", response_class=Response,
+    dependencies=[Depends(tokens.metrics)], responses=tokens.REFUSALS,
+)
 async def metrics(request: Request, settings: Settings = Depends(get_settings)) -> Response:
     text = generate_latest(request.app.state.metrics.registry)
     if settings.sdk_metrics_address:
