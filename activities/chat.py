@@ -1,22 +1,23 @@
 """Chat: the incident channel, status updates, reminders and direct messages.
 
-`ChatBackend` is what a chat service must offer; `LocalChat` keeps channels as
-JSON-lines logs under the data directory, the Slack adapter talks to Slack. Every
+`ChatBackend` is what a chat service must offer; `LocalChat` keeps channels and
+their logs in warroom's database, the Slack adapter talks to Slack. Every
 write carries an idempotency key so a retried activity never posts twice.
 """
 
 from __future__ import annotations
 
-import json
+import itertools
 import re
 import unicodedata
-from datetime import UTC, date, datetime
-from pathlib import Path
+from collections.abc import Iterator
+from datetime import date
 from typing import Protocol
 
 from temporalio import activity
 
-from activities.store import JsonStore, locked
+from store.chat import ChannelLog, NewChannel
+from store.db import Database
 from warroom.models import ChannelRef
 from warroom.rules.requests import OpenChannel, ChannelPost, ChannelTopic, ChannelBookmark, ChannelArchive, DirectMessage
 
@@ -41,91 +42,46 @@ class ChatBackend(Protocol):
 
 
 class LocalChat:
-    """Channels as files: `channels/<name>.jsonl` the log, one JSON object a line,
-    and `channels/<name>.json` the channel's record (incident, topic, members).
+    """Channels in warroom's database (`store.chat`), shared by every worker: a
+    channel's record, its bookmarks and its log of messages. Each message
+    carries its idempotency key, so a retried post is logged once."""
 
-    One small record per channel, so the thousandth channel opens as fast as the
-    first: a single registry of every channel ever opened made each open read
-    and rewrite all of them (quadratic in an alert storm, and a growing cost on a
-    long-lived install). A message line carries its idempotency key, so the key
-    and the message are written by one append and a crash cannot separate them."""
-
-    def __init__(self, data_dir: Path):
-        self.dir = data_dir / "channels"
-        _split_legacy_registry(data_dir / "channels.json", self)
-
-    def log_path(self, name: str) -> Path:
-        return self.dir / f"{name}.jsonl"
-
-    def record(self, name: str) -> JsonStore:
-        return JsonStore(self.dir / f"{name}.json", {})
+    def __init__(self, db: Database):
+        self.log = ChannelLog(db)
 
     async def open_channel(self, req: OpenChannel) -> ChannelRef:
-        """Claim the first free name (`-2`, `-3`... when another incident has it)
-        by linking a complete record into place: a link fails where the name
-        exists, so two workers never claim one name, no lock is needed, and no
-        reader sees half a record."""
-        base = channel_name(req.declared_on, req.title)
-        self.dir.mkdir(parents=True, exist_ok=True)
-        record = {
-            "incident_id": req.incident_id, "created_at": _now(), "archived": False, "topic": req.topic,
-            "members": sorted(set(req.invite)), "bookmarks": req.bookmarks,
-        }
-        name, n = base, 1
-        while not (taken := self.record(name)).create(record):
-            if taken.read()["incident_id"] == req.incident_id:  # a retry: the channel is open
-                break
-            n += 1
-            suffix = f"-{n}"
-            name = base[: 80 - len(suffix)] + suffix
-        self._append(name, "opened", f"#{name} opened for {req.title}", f"{req.incident_id}:open")
-        return ChannelRef(id=name, name=name, url=str(self.log_path(name)))
+        """Claim the first free name (`-2`, `-3`... when another incident has it),
+        or find the one this incident claimed on an earlier attempt."""
+        channel = NewChannel(incident_id=req.incident_id, topic=req.topic, members=sorted(set(req.invite)), bookmarks=req.bookmarks)
+        name = await self.log.open(
+            channel, _names(channel_name(req.declared_on, req.title)),
+            lambda name: f"#{name} opened for {req.title}", f"{req.incident_id}:open",
+        )
+        return ChannelRef(id=name, name=name)
 
     async def post(self, req: ChannelPost) -> None:
         name = req.channel.name if req.channel else f"incident-log-{req.incident_id}"
-        self._append(name, "message", req.text, req.idempotency_key)
+        await self.log.post(name, "message", req.text, req.idempotency_key)
 
     async def set_topic(self, req: ChannelTopic) -> None:
-        with self.record(req.channel.name).edit() as doc:
-            doc["topic"] = req.topic
+        await self.log.set_topic(req.channel.name, req.topic)
 
     async def bookmark(self, req: ChannelBookmark) -> None:
-        with self.record(req.channel.name).edit() as doc:
-            doc.setdefault("bookmarks", {})[req.title] = req.link
+        await self.log.bookmark(req.channel.name, req.title, req.link)
 
     async def archive(self, req: ChannelArchive) -> None:
-        with self.record(req.channel.name).edit() as doc:
-            doc["archived"] = True
-        self._append(req.channel.name, "archived", "channel archived", f"{req.incident_id}:archive")
+        await self.log.archive(req.channel.name, "channel archived", f"{req.incident_id}:archive")
 
     async def direct(self, req: DirectMessage) -> None:
-        self._append(f"dm-{_safe(req.user)}", "direct", req.text, req.idempotency_key)
-
-    def _append(self, name: str, kind: str, text: str, key: str) -> None:
-        path = self.log_path(name)
-        with locked(path):
-            if path.exists() and any(json.loads(line).get("key") == key for line in path.open()):
-                return
-            with path.open("a") as log:
-                log.write(json.dumps({"at": _now(), "kind": kind, "text": text, "key": key}) + "\n")
+        await self.log.post(f"dm-{_safe(req.user)}", "direct", req.text, req.idempotency_key)
 
 
-def _split_legacy_registry(legacy: Path, chat: LocalChat) -> None:
-    """Data directories from before per-channel records keep working: their
-    `channels.json` becomes one record per channel, once."""
-    if not legacy.exists():
-        return
-    with locked(chat.dir / "names"):
-        if not legacy.exists():
-            return
-        for name, info in json.loads(legacy.read_text())["channels"].items():
-            with chat.record(name).edit() as doc:
-                doc.update(info)
-        legacy.rename(legacy.with_suffix(".json.migrated"))
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+def _names(base: str) -> Iterator[str]:
+    """`base`, then `base-2`, `base-3`... each within 80 characters."""
+    yield base
+    for n in itertools.count(2):
+        suffix = f"-{n}"
+        yield base[: 80 - len(suffix)] + suffix
 
 
 def _safe(user: str) -> str:

@@ -1,12 +1,12 @@
 """Follow-through on action items (seed 004: "Action items that are not tracked and
 closed are waste"). The follow-up workflow calls these every hour: collect the
 items of open and archived incidents, sync their status from the tracker,
-remind owners of overdue ones, and record the close rate per team and service.
+remind owners of overdue ones, and record the run (close rates per team and
+service) and the statuses it saw in the database (`store/followups.py`).
 """
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from typing import Literal
 
@@ -15,16 +15,15 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.archive import archive_dir, read_archive
 from activities.chat import ChatBackend, DirectMessage
-from activities.postmortem import write_atomically
 from activities.tracker import TrackerBackend
 from client.incidents import INCIDENT_WORKFLOW
-from warroom.models import IncidentState, Severity
+from store.archive import Archive
+from store.db import Database
+from store.followups import FollowUps, Observed
+from warroom.models import ActionItem, IncidentState, Severity
 from warroom.report import CloseRate, close_rates
 from warroom.settings import Settings
-
-FOLLOW_UP_FILE = "follow-up.json"
 
 
 class TrackedItem(BaseModel):
@@ -61,58 +60,54 @@ class FollowUpSummary(BaseModel):
 
 
 class FollowUpActivities:
-    def __init__(self, client: Client, settings: Settings, chat: ChatBackend, tracker: TrackerBackend):
+    def __init__(self, client: Client, settings: Settings, chat: ChatBackend, tracker: TrackerBackend, db: Database):
         self.client = client
         self.settings = settings
         self.chat = chat
         self.tracker = tracker
+        self.archive = Archive(db)
+        self.followups = FollowUps(db)
 
-    def _items(self, state: IncidentState, closed: bool) -> list[TrackedItem]:
-        team = self.settings.policy.service(state.service).team or "unassigned"
+    def _items(self, incident_id: str, service: str, severity: Severity, items: list[ActionItem], closed: bool) -> list[TrackedItem]:
+        team = self.settings.policy.service(service).team or "unassigned"
         return [
             TrackedItem(
-                incident_id=state.id, incident_closed=closed, service=state.service, team=team,
-                severity=state.severity, **i.model_dump(include={"number", "title", "owner", "due", "status", "tracker_key", "tracker_url"}),
+                incident_id=incident_id, incident_closed=closed, service=service, team=team, severity=severity,
+                **i.model_dump(include={"number", "title", "owner", "due", "status", "tracker_key", "tracker_url"}),
             )
-            for i in state.action_items
+            for i in items
         ]
 
     @activity.defn
     async def collect_action_items(self) -> list[TrackedItem]:
-        """Archived incidents from the archive, open ones by querying their workflows
-        (only those on this worker's task queue: another queue's worker answers for its own)."""
-        items = [i for s in read_archive(self.settings.data_dir) for i in self._items(s, closed=True)]
+        """Archived incidents' items from the archive, open ones by querying their workflows
+        (only those on this worker's task queue: another queue's worker answers for its own);
+        each with the latest status a run recorded, where there is one."""
+        items = [i for a in await self.archive.action_items() for i in self._items(*a, closed=True)]
         query = f"WorkflowType = '{INCIDENT_WORKFLOW}' AND ExecutionStatus = 'Running' AND TaskQueue = '{self.settings.task_queue}'"
         try:
             async for wf in self.client.list_workflows(query):
                 raw = await self.client.get_workflow_handle(wf.id).query("state")
                 if "metrics" in raw:
-                    items += self._items(IncidentState.model_validate(raw), closed=False)
+                    s = IncidentState.model_validate(raw)
+                    items += self._items(s.id, s.service, s.severity, s.action_items, closed=False)
         except RPCError as err:  # the time-skipping test server has no visibility to list with
             if err.status is not RPCStatusCode.UNIMPLEMENTED:
                 raise
             activity.logger.warning("this Temporal server cannot list workflows; open incidents skipped")
-        return items
+        latest = await self.followups.latest()
+        return [
+            i.model_copy(update={"status": seen.status}) if (seen := latest.get((i.incident_id, i.number))) else i
+            for i in items
+        ]
 
     @activity.defn
     async def sync_action_items(self, items: list[TrackedItem]) -> list[TrackedItem]:
-        """Take each item's status from the tracker; archived records are rewritten
-        with it, so reports read one source. Rewriting the same status is a no-op."""
+        """Take each item's status from the tracker (recorded by `record_follow_up`)."""
         synced = []
-        changed: dict[str, dict[int, str]] = {}
         for item in items:
             status = await self.tracker.status(item.tracker_key) if item.tracker_key else None
-            if status and status != item.status:
-                item = item.model_copy(update={"status": status})
-                if item.incident_closed:
-                    changed.setdefault(item.incident_id, {})[item.number] = status
-            synced.append(item)
-        for incident_id, statuses in changed.items():
-            path = archive_dir(self.settings.data_dir) / f"{incident_id}.json"
-            record = json.loads(path.read_text())
-            for entry in record["action_items"]:
-                entry["status"] = statuses.get(entry["number"], entry["status"])
-            write_atomically(path, json.dumps(record, indent=1, sort_keys=True) + "\n")
+            synced.append(item.model_copy(update={"status": status}) if status and status != item.status else item)
         return synced
 
     @activity.defn
@@ -131,7 +126,8 @@ class FollowUpActivities:
 
     @activity.defn
     async def record_follow_up(self, rec: FollowUpRecord) -> FollowUpSummary:
-        """Write the latest statuses and close rates beside the archive, for `warroom report`."""
+        """Record the run (keyed by its run id: a retry records nothing twice) with
+        its close rates, and each item's status where it is new: what `warroom report` reads."""
         today = rec.at.date()
         summary = FollowUpSummary(
             items=len(rec.items),
@@ -140,6 +136,6 @@ class FollowUpActivities:
             by_team=close_rates((i.team, i.status) for i in rec.items),
             by_service=close_rates((i.service, i.status) for i in rec.items),
         )
-        document = {"at": rec.at.isoformat(), **summary.model_dump(mode="json"), "items": [i.model_dump(mode="json") for i in rec.items]}
-        write_atomically(archive_dir(self.settings.data_dir) / FOLLOW_UP_FILE, json.dumps(document, indent=1, sort_keys=True) + "\n")
+        observed = [Observed(i.incident_id, i.number, i.status, i.tracker_key) for i in rec.items]
+        await self.followups.record(activity.info().workflow_run_id, rec.at, summary.model_dump(mode="json"), observed)
         return summary

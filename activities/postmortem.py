@@ -1,9 +1,11 @@
-"""Postmortem files: write the draft, check a submitted postmortem for blame.
+"""Postmortem drafts: write the draft, check a submitted postmortem for blame.
 
-Drafts live in `WARROOM_DATA_DIR/postmortems/<incident-id>.md`. Writing is
-atomic and idempotent: a retried activity writes the same text again, and an
-automatic draft never overwrites a file people may already have edited (only an
-explicit `draft_postmortem` request replaces it).
+Drafts are rows in the database (`store.postmortems`), served by the gateway
+at `<public URL>/postmortems/<incident-id>`: that URL is the draft's link in
+the channel, the direct message and the tracker's issues. Writing is
+idempotent: a retried activity writes the same draft again, and an automatic
+draft never replaces one that exists (only an explicit `draft_postmortem`
+request does).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from urllib.parse import urlparse
 
 from temporalio import activity
 
+from store.db import Database
+from store.postmortems import PostmortemDrafts
 from warroom import blameless, postmortem
 from warroom.rules.requests import DraftRequest, DraftRef, CheckRequest, CheckResult
 
@@ -41,19 +45,25 @@ def local_path(link: str) -> Path | None:
 
 
 class PostmortemActivities:
-    def __init__(self, data_dir: Path):
-        self.dir = data_dir / "postmortems"
+    def __init__(self, db: Database, gateway_url: str):
+        self.drafts = PostmortemDrafts(db)
+        self.gateway_url = gateway_url
 
     @activity.defn
     async def write_postmortem_draft(self, req: DraftRequest) -> DraftRef:
-        path = (self.dir / postmortem.file_name(req.state)).resolve()
-        if path.exists() and not req.replace:
-            return DraftRef(path=str(path), written=False)
-        write_atomically(path, postmortem.render(req.state, req.generated_at))
-        return DraftRef(path=str(path), written=True)
+        s = req.state
+        written = await self.drafts.save(s.id, postmortem.render(s, req.generated_at), req.generated_at, replace=req.replace)
+        return DraftRef(url=postmortem.draft_url(self.gateway_url, s.id), written=written)
 
     @activity.defn
     async def check_postmortem(self, req: CheckRequest) -> CheckResult:
+        """Our own draft's URL is read from the database, a path or file:// URL
+        from the worker's disk (`warroom postmortem --file`); other links are
+        not fetched."""
+        if (incident := postmortem.drafted_incident(req.link, self.gateway_url)) is not None:
+            if (draft := await self.drafts.get(incident)) is None:
+                return CheckResult(checked=False, reason=f"{req.link}: no draft of {incident} in the database")
+            return CheckResult(checked=True, findings=blameless.check(draft.markdown))
         path = local_path(req.link)
         if path is None:
             return CheckResult(checked=False, reason=f"{req.link} is not a local file; check it with `warroom postmortem --file`")

@@ -8,13 +8,12 @@ update whose idempotency key they have already recorded.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Protocol
 
 from temporalio import activity
 
-from activities.store import JsonStore
+from store.db import Database
+from store.statuspage import Posting, StatusPageStore
 from warroom.models import PublicStatus, StatusPageRef
 from warroom.rules.requests import StatusPost
 
@@ -32,26 +31,19 @@ COMPONENT_STATUS = {
 
 
 class LocalStatusPage:
-    def __init__(self, data_dir: Path, base_url: str | None = None):
-        self.store = JsonStore(data_dir / "statuspage.json", {"incidents": {}, "components": {}})
+    """Warroom's own page, in warroom's database (`store.statuspage`): every
+    gateway serves the same page."""
+
+    def __init__(self, db: Database, base_url: str | None = None):
+        self.store = StatusPageStore(db)
         self.base_url = base_url
 
     async def publish(self, req: StatusPost) -> StatusPageRef:
-        now = datetime.now(UTC).isoformat(timespec="seconds")
-        with self.store.edit() as doc:
-            page = doc["incidents"].setdefault(
-                req.incident_id,
-                {"id": req.incident_id, "name": req.title, "service": req.service, "created_at": now, "updates": []},
-            )
-            if all(u["key"] != req.idempotency_key for u in page["updates"]):
-                page["updates"].append(
-                    {"at": now, "status": req.status.value, "body": req.message, "key": req.idempotency_key}
-                )
-                page.update(status=req.status.value, impact=req.impact, components=req.components, updated_at=now)
-                resolved = req.status is PublicStatus.RESOLVED
-                page["resolved_at"] = now if resolved else None
-                for component in req.components:
-                    doc["components"][component] = COMPONENT_STATUS["none" if resolved else req.impact]
+        state = COMPONENT_STATUS["none" if req.status is PublicStatus.RESOLVED else req.impact]
+        await self.store.publish(Posting(
+            incident_id=req.incident_id, name=req.title, service=req.service, status=req.status.value, body=req.message,
+            impact=req.impact, key=req.idempotency_key, components={component: state for component in req.components},
+        ))
         url = f"{self.base_url}/status#{req.incident_id}" if self.base_url else None
         return StatusPageRef(id=req.incident_id, url=url)
 

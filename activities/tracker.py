@@ -1,19 +1,19 @@
 """Follow-up tracker: each postmortem action item becomes one issue.
 
-Issues carry the labels `warroom`, `incident-<id>` and `action-<n>`; both the
-local tracker and the Jira adapter search by them before creating, so a retried
-activity finds the issue its first attempt made.
+Issues carry the labels `warroom`, `incident-<id>` and `action-<n>`, by which the
+Jira adapter searches before creating; the local tracker keeps one issue per
+incident and action item. Either way a retried activity finds the issue its
+first attempt made.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Literal, Protocol
 
 from temporalio import activity
 
-from activities.store import JsonStore
+from store.db import Database
+from store.tracker import NewIssue, Tracker
 from warroom.rules.requests import TrackerItem, TrackerRef
 
 
@@ -28,26 +28,22 @@ class TrackerBackend(Protocol):
 
 
 class LocalTracker:
-    def __init__(self, data_dir: Path):
-        self.store = JsonStore(data_dir / "tracker.json", {"issues": {}})
+    """Issues in warroom's database (`store.tracker`), keyed `WR-<n>`; an
+    action item has one issue however often its create is retried."""
+
+    PREFIX = "WR-"
+
+    def __init__(self, db: Database):
+        self.tracker = Tracker(db)
 
     async def create(self, item: TrackerItem) -> TrackerRef:
-        with self.store.edit() as doc:
-            for key, issue in doc["issues"].items():
-                if set(item.labels) <= set(issue["labels"]):
-                    return TrackerRef(key=key, status=issue["status"])
-            key = f"WR-{len(doc['issues']) + 1}"
-            doc["issues"][key] = {
-                **item.model_dump(mode="json", exclude={"number", "incident_id"}),
-                "labels": item.labels,
-                "status": "open",
-                "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            }
-        return TrackerRef(key=key)
+        issue = await self.tracker.create(NewIssue(**item.model_dump(mode="json")))
+        return TrackerRef(key=f"{self.PREFIX}{issue.id}", status=issue.status)
 
     async def status(self, key: str) -> Literal["open", "done"] | None:
-        issue = self.store.read()["issues"].get(key)
-        return None if issue is None else issue["status"]
+        number = key.removeprefix(self.PREFIX)
+        issue = await self.tracker.issue(int(number)) if number.isdigit() else None
+        return None if issue is None else issue.status
 
 
 class TrackerActivities:

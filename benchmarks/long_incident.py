@@ -34,6 +34,7 @@ from warroom.settings import Settings
 from cli.devserver import dev_server
 from client.incidents import start_incident
 from client.temporal import connect
+from store.migrate import upgrade
 from worker.worker import build_worker
 
 LIMIT = 10_000
@@ -51,6 +52,7 @@ async def run(hours: int, alerts: int) -> dict[str, int]:
         )
         async with dev_server(settings):
             client = await connect(settings)
+            await upgrade(settings.database)  # the built-in channel log and status page are in it
             async with build_worker(client, settings):
                 inp = m.IncidentInput(title="Slow burn in payments", service="payments", severity="SEV1", commander="alice")
                 handle = await start_incident(client, settings, f"inc-long-{uuid.uuid4().hex[:6]}", inp)

@@ -27,6 +27,7 @@ from benchmarks.common import fresh_dev_server, percentile, write_section
 from warroom import models as m
 from warroom.settings import Settings
 from client.incidents import start_incident
+from store.migrate import upgrade
 from worker.worker import build_worker
 
 # What "mobilized" waits for: the channel, the status page and the first page.
@@ -78,6 +79,7 @@ async def measure(client: Client, settings: Settings, incidents: int, concurrenc
         await handle.terminate()
         return took
 
+    await upgrade(settings.database)  # the built-in channel log and status page are in it
     async with build_worker(client, settings):
         warroom = await run_many(incidents, concurrency, incident)
     activities = max(set(steps), key=steps.count)

@@ -12,24 +12,26 @@ import asyncio
 import os
 import secrets
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
-from activities.archive import read_archive
 from warroom import models as m
 from warroom import report as reports
-from warroom.durations import parse_duration
 from warroom.settings import Settings
-from client import incidents
-from client.incidents import incident_id, list_query, start_incident
+from client.incidents import incident_id, start_incident
 from cli.render import err, out, print_json, render_incident, render_list, render_report
 from cli.runtime import AsJson, By, Failure, IncidentId, connected, run, user, uvloop_factory
-from cli.database import db
+from cli import remote
+from cli.database import check_schema, db
+from cli.remote import Url
 from cli.verbs import add_verbs
+from gateway.reading import build_report, find_incident, find_incidents, since_time
+from store.db import Database, dispose_all
 
 app = typer.Typer(help="warroom: incidents as durable Temporal workflows.", no_args_is_help=True, add_completion=False)
 app.add_typer(db, name="db")
@@ -164,20 +166,21 @@ def list_incidents(
     phase: Annotated[str | None, typer.Option(help="triage, stabilize, verify, learn, closed")] = None,
     service: Annotated[str | None, typer.Option()] = None,
     open_only: Annotated[bool | None, typer.Option("--open/--closed", help="only open, or only closed")] = None,
+    since: Annotated[str | None, typer.Option(help="started this long ago or later (7d, PT6H) or since an ISO 8601 time")] = None,
     limit: Annotated[int, typer.Option(help="at most this many")] = 50,
+    url: Url = None,
     as_json: AsJson = False,
 ) -> None:
-    """List incidents, newest first."""
-    try:
-        query = list_query(severity, phase, service, open_only)
-    except ValueError as exc:
-        raise Failure(str(exc)) from None
+    """List incidents, newest first: open ones from Temporal, closed ones from the archive."""
+    if url:
+        params = {"severity": severity, "phase": phase, "service": service, "open": open_only, "since": since, "limit": limit}
+        rows = remote.get(url, "/v1/incidents", params)
+    else:
 
-    async def go() -> list[dict[str, Any]]:
-        client, _ = await connected()
-        return await incidents.list_incidents(client, query, limit)
+        async def go(client: Any, db: Database) -> list[dict[str, Any]]:
+            return await find_incidents(client, db, severity, phase, service, open_only, since_time(since, datetime.now(UTC)), limit)
 
-    rows = run(go())
+        rows = with_database(go)
     if as_json:
         print_json(rows)
         return
@@ -185,18 +188,34 @@ def list_incidents(
 
 
 @app.command()
-def show(incident: IncidentId, as_json: AsJson = False) -> None:
+def show(incident: IncidentId, url: Url = None, as_json: AsJson = False) -> None:
     """Show an incident: roles, deadlines, timeline, alerts, action items."""
-
-    async def go() -> dict[str, Any]:
-        client, _ = await connected()
-        return await client.get_workflow_handle(incident_id(incident)).query("state")
-
-    state = run(go())
+    if url:
+        state = remote.get(url, f"/v1/incidents/{incident_id(incident)}")
+    else:
+        state = with_database(lambda client, db: find_incident(client, db, incident))
     if as_json:
         print_json(state)
         return
     render_incident(m.IncidentState.model_validate(state))
+
+
+def with_database(read: Callable[[Any, Database], Coroutine[Any, Any, Any]]) -> Any:
+    """Run a read from Temporal and, where it needs the archive, this machine's database."""
+
+    async def go() -> Any:
+        client, settings = await connected()
+        try:
+            return await read(client, Database(settings.database))
+        except SQLAlchemyError as err:  # the archive was needed: say why it cannot be read
+            raise Failure(await check_schema(settings.database) or f"cannot read the archive: {err}") from None
+        finally:
+            await dispose_all()
+
+    try:
+        return run(go())
+    except ValueError as exc:
+        raise Failure(str(exc)) from None
 
 
 add_verbs(app)  # the responder verbs: ack, assign, note, ..., postmortem
@@ -208,22 +227,31 @@ def report(
     fmt: Annotated[Literal["table", "markdown", "json"], typer.Option("--format")] = "table",
     plot: Annotated[Path | None, typer.Option("--plot", help="also draw trend charts into this PNG")] = None,
     night: Annotated[str, typer.Option(help="night hours in UTC for on-call load, START-END")] = "22-7",
+    url: Url = None,
 ) -> None:
     """Report across archived incidents: MTTx, MTBF, on-call load, postmortems, action items, alert fatigue."""
-    settings = Settings()
-    try:
-        window = None if since == "all" else parse_duration(since)
-        start, end = (int(h) for h in night.split("-"))
-    except ValueError as exc:
-        raise Failure(str(exc) if "duration" in str(exc) else f"--night must look like 22-7, not {night!r}") from None
-    teams = {name: svc.team for name, svc in settings.policy.services.items() if svc.team}
-    result = reports.build(read_archive(settings.data_dir), datetime.now(UTC), window, teams, (start, end))
+    if url:
+        result = reports.Report.model_validate(remote.get(url, "/v1/reports", {"since": since, "night": night}))
+    else:
+        result = run(local_report(Settings(), since, night))
     render_report(result, fmt)
     if plot:
         from warroom.charts import plot as draw
 
         draw(result, plot)
         err.print(f"charts written to {plot}")
+
+
+async def local_report(settings: Settings, since: str, night: str) -> reports.Report:
+    """The report from this machine's database (no Temporal needed)."""
+    try:
+        if problem := await check_schema(settings.database):
+            raise Failure(problem)
+        return await build_report(settings, since, night, datetime.now(UTC))
+    except ValueError as exc:
+        raise Failure(str(exc)) from None
+    finally:
+        await dispose_all()
 
 
 if __name__ == "__main__":

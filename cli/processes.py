@@ -25,6 +25,7 @@ from warroom.settings import Settings
 from cli.database import check_schema
 from cli.devserver import dev_server
 from gateway.app import create_app
+from gateway.tokens import TokenError, Tokens
 from worker.schedules import ensure_follow_up_schedule
 from client.temporal import connect, ensure_search_attributes
 from worker import query_eviction
@@ -114,6 +115,11 @@ async def serve(settings: Settings, console: Console, parts: Collection[Part] = 
     stop = _stop_event()
     if "gateway" in parts and not settings.sdk_metrics_address:  # for the gateway's /metrics only
         settings.sdk_metrics_address = f"127.0.0.1:{_free_port()}"
+    if "gateway" in parts:
+        try:
+            Tokens.from_settings(settings)  # a codec without its token, a malformed token: say so before anything starts
+        except TokenError as err:
+            raise StartupFailed(str(err)) from None
     if problem := await check_schema(settings.database):
         raise StartupFailed(problem)
     client = await connect(settings)

@@ -3,8 +3,9 @@ status page, health and metrics, in one FastAPI app served by uvicorn.
 
 Each concern is a router in its own module (the alert intake, the hot path,
 an ASGI layer in front of the routers); this file assembles them, owns the
-app's shared objects (settings, one Temporal client, the alert router, the
-metrics) and makes every refusal a 4xx with a readable reason.
+app's shared objects (settings, one Temporal client, the tokens, the alert
+router, the metrics) and makes every refusal a 4xx with a readable reason.
+It refuses to build an app it must not serve: `gateway.tokens.TokenError`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from warroom.settings import Settings
-from gateway import alerts_api, changes_api, codec_api, incidents_api, ops_api, slack_commands, status_page
+from gateway import (
+    alerts_api, changes_api, codec_api, incidents_api, ops_api, postmortems, reports_api, slack_commands, status_page, tokens,
+)
 from gateway.alerts_api import AlertIntake
 from gateway.http import BodyLimit, temporal_unavailable
 from client.router import AlertRouter
@@ -33,6 +36,8 @@ MAX_BODY = 1024 * 1024
 
 
 def create_app(settings: Settings, client: Client, tracing: TracerProvider | None = None) -> FastAPI:
+    checked = tokens.Tokens.from_settings(settings)  # first: a gateway that must not start builds nothing
+    checked.warn(settings)
     app = FastAPI(
         title="warroom gateway",
         version=version("warroom"),
@@ -44,9 +49,10 @@ def create_app(settings: Settings, client: Client, tracing: TracerProvider | Non
     )
     app.state.settings = settings
     app.state.client = client
+    app.state.tokens = checked
     app.state.alert_router = AlertRouter(client, settings)
     app.state.metrics = GatewayMetrics()
-    for module in (incidents_api, changes_api, slack_commands, codec_api, status_page, ops_api):
+    for module in (incidents_api, changes_api, reports_api, slack_commands, codec_api, status_page, postmortems, ops_api):
         app.include_router(module.router)
     app.add_middleware(AlertIntake)
     app.add_middleware(BodyLimit, limit=MAX_BODY)  # outside the intake: it limits alert bodies too
@@ -86,5 +92,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         document = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
         document.setdefault("paths", {}).update(alerts_api.openapi_paths())
         document.setdefault("components", {}).setdefault("schemas", {}).update(alerts_api.component_schemas())
+        schemes = document["components"].setdefault("securitySchemes", {})
+        for bearer in tokens.BEARERS:
+            schemes.setdefault(bearer.scheme_name, bearer.model.model_dump(by_alias=True, exclude_none=True))
         app.openapi_schema = document
     return app.openapi_schema

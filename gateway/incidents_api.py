@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 import secrets
 from typing import Annotated, Any
 
@@ -17,7 +18,9 @@ from warroom import models as m
 from warroom.settings import Settings
 from gateway import tokens
 from gateway.http import get_client, get_settings
-from client.incidents import incident_id, list_incidents, list_query, start_incident
+from client.incidents import incident_id, start_incident
+from gateway.reading import find_incident, find_incidents, since_time
+from store.db import Database
 
 router = APIRouter(prefix="/v1/incidents", tags=["incidents"], responses=tokens.REFUSALS)
 
@@ -57,15 +60,17 @@ async def list_all(
     phase: str | None = None,
     service: str | None = None,
     open: Annotated[bool | None, Query(description="true: only open; false: only closed")] = None,
+    since: Annotated[str | None, Query(description="started this long ago or later (7d, PT6H) or since an ISO 8601 time")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     client: Client = Depends(get_client),
+    settings: Settings = Depends(get_settings),
 ) -> list[dict[str, Any]]:
+    """Open incidents from Temporal, closed ones from the archive: one list, newest first."""
     try:
-        query = list_query(severity, phase, service, open)
+        start = since_time(since, datetime.now(UTC))
+        return await find_incidents(client, Database(settings.database), severity, phase, service, open, start, limit)
     except ValueError as err:
         raise HTTPException(422, str(err)) from None
-    try:
-        return await list_incidents(client, query, limit)
     except RPCError as err:
         if err.status is RPCStatusCode.INVALID_ARGUMENT:  # a filter value Temporal's query language refuses
             raise HTTPException(422, f"unusable filter: {err.message}") from None
@@ -75,10 +80,12 @@ async def list_all(
 @router.get(
     "/{incident}", summary="One incident: roles, deadlines, timeline, alerts, action items", dependencies=[Depends(tokens.read)],
 )
-async def show(incident: str, client: Client = Depends(get_client)) -> dict[str, Any]:
+async def show(incident: str, client: Client = Depends(get_client), settings: Settings = Depends(get_settings)) -> dict[str, Any]:
+    """The archived record once closed, else the live state."""
     try:
-        return await client.get_workflow_handle(incident_id(incident)).query("state")
+        found = await find_incident(client, Database(settings.database), incident)
     except RPCError as err:
         if err.status is RPCStatusCode.NOT_FOUND:
             raise HTTPException(404, f"no incident {incident_id(incident)}") from None
         raise
+    return found

@@ -1,6 +1,8 @@
 """Warroom's own public status page, `GET /status`, for when there is no
 Atlassian Statuspage account: current incidents, component status and recent
-history with every update's text and time, read from the LocalStatusPage store.
+history with every update's text and time, and the same as an Atom feed at
+`GET /status/feed.atom`. Both read the database (`store.statuspage`), so every
+gateway serves the same page.
 
 The gateway includes `router`; settings come from the gateway's `get_settings`
 dependency, which a test may override.
@@ -8,14 +10,14 @@ dependency, which a test may override.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from html import escape
-from typing import Any
 
 from fastapi import APIRouter, Depends
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
-from activities.statuspage import LocalStatusPage
+from store.db import Database
+from store.statuspage import PageIncident, StatusPage, StatusPageStore
 from warroom.settings import Settings
 from gateway.http import get_settings
 
@@ -47,31 +49,42 @@ time{color:#57606a;font-size:.85rem;display:block}
 
 
 router = APIRouter()
+FEED = "/status/feed.atom"
+
+
+async def read(settings: Settings) -> StatusPage:
+    """The page from the database; components named in the policy and never
+    touched by an incident are operational."""
+    page = await StatusPageStore(Database(settings.database)).page(history=HISTORY)
+    configured = {name: "operational" for svc in settings.policy.services.values() for name in svc.components}
+    return page.model_copy(update={"components": {**configured, **page.components}})
 
 
 @router.get("/status", response_class=HTMLResponse, summary="Public status page")
-def status_page(settings: Settings = Depends(get_settings)) -> HTMLResponse:
-    doc = LocalStatusPage(settings.data_dir).store.read()
-    components = {name: "operational" for svc in settings.policy.services.values() for name in svc.components}
-    components.update(doc.get("components", {}))
-    return HTMLResponse(render(doc.get("incidents", {}).values(), components))
+async def status_page(settings: Settings = Depends(get_settings)) -> HTMLResponse:
+    return HTMLResponse(render(await read(settings)))
 
 
-def render(incidents: Any, components: dict[str, str]) -> str:
-    newest_first = sorted(incidents, key=lambda i: i.get("updated_at") or i.get("created_at", ""), reverse=True)
-    current = [i for i in newest_first if i.get("status") != "resolved"]
-    past = [i for i in newest_first if i.get("status") == "resolved"][:HISTORY]
+@router.get(FEED, summary="Public status page as an Atom feed")
+async def status_feed(settings: Settings = Depends(get_settings)) -> Response:
+    return Response(feed(await read(settings), settings.gateway_url), media_type="application/atom+xml")
+
+
+def render(page: StatusPage) -> str:
+    current = [i for i in page.incidents if i.status != "resolved"]
+    past = [i for i in page.incidents if i.status == "resolved"]
     banner = (
-        '<div class="banner bad">Active incident: ' + escape(current[0]["name"]) + "</div>"
+        '<div class="banner bad">Active incident: ' + escape(current[0].name) + "</div>"
         if current else '<div class="banner ok">All systems operational</div>'
     )
     component_rows = "".join(
         f'<li><span>{escape(name)}</span><span class="{escape(state)}">{LABELS.get(state, escape(state))}</span></li>'
-        for name, state in sorted(components.items())
+        for name, state in sorted(page.components.items())
     ) or '<li class="empty">No components configured</li>'
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="60">
-<meta name="viewport" content="width=device-width,initial-scale=1"><title>Status</title><style>{STYLE}</style></head>
+<meta name="viewport" content="width=device-width,initial-scale=1"><title>Status</title><style>{STYLE}</style>
+<link rel="alternate" type="application/atom+xml" title="Status updates" href="{FEED}"></head>
 <body><main>
 <h1>System status</h1>
 {banner}
@@ -84,17 +97,33 @@ def render(incidents: Any, components: dict[str, str]) -> str:
 </main></body></html>"""
 
 
-def _incident(incident: dict[str, Any]) -> str:
-    updates = "".join(
-        f'<div class="update"><b>{STATUS_LABELS.get(u["status"], escape(u["status"]))}</b> {escape(u["body"])}'
-        f'<time datetime="{escape(u["at"])}">{_when(u["at"])}</time></div>'
-        for u in reversed(incident.get("updates", []))
+def feed(page: StatusPage, base_url: str) -> str:
+    """An Atom feed: an entry per incident on the page, its updates the content."""
+    updated = max((i.updated_at for i in page.incidents), default=datetime.fromtimestamp(0, UTC))
+    entries = "".join(
+        f"""<entry><id>{escape(base_url)}/status#{escape(i.id)}</id><title>{escape(i.name)}</title>
+<updated>{i.updated_at.isoformat()}</updated><published>{i.created_at.isoformat()}</published>
+<link rel="alternate" type="text/html" href="{escape(base_url)}/status#{escape(i.id)}"/>
+<content type="html">{escape(_updates(i))}</content></entry>
+"""
+        for i in page.incidents
     )
-    return f'<article id="{escape(incident["id"])}"><h3>{escape(incident["name"])}</h3>{updates}</article>'
+    return f"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><id>{escape(base_url)}/status</id><title>System status</title>
+<updated>{updated.isoformat()}</updated><author><name>warroom</name></author>
+<link rel="self" href="{escape(base_url)}{FEED}"/><link rel="alternate" type="text/html" href="{escape(base_url)}/status"/>
+{entries}</feed>
+"""
 
 
-def _when(stamp: str) -> str:
-    try:
-        return datetime.fromisoformat(stamp).strftime("%b %d, %Y %H:%M UTC")
-    except ValueError:
-        return escape(stamp)
+def _incident(incident: PageIncident) -> str:
+    return f'<article id="{escape(incident.id)}"><h3>{escape(incident.name)}</h3>{_updates(incident)}</article>'
+
+
+def _updates(incident: PageIncident) -> str:
+    """Newest first."""
+    return "".join(
+        f'<div class="update"><b>{STATUS_LABELS.get(u.status, escape(u.status))}</b> {escape(u.body)}'
+        f'<time datetime="{u.at.isoformat()}">{u.at.strftime("%b %d, %Y %H:%M UTC")}</time></div>'
+        for u in reversed(incident.updates)
+    )

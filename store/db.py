@@ -6,6 +6,7 @@ import asyncio
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import event
@@ -77,3 +78,9 @@ async def dispose_all() -> None:
     """Close this loop's engines (before the loop ends)."""
     for created in _engines.pop(asyncio.get_running_loop(), {}).values():
         await created.dispose()
+
+
+def utc(when: datetime) -> datetime:
+    """A stored time as read back: SQLite keeps no time zone, so what it gives
+    back is the UTC that went in (every writer stores UTC)."""
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)

@@ -4,7 +4,7 @@ on every change is a new revision."""
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, DateTime, Integer, MetaData, String, Table, Text
+from sqlalchemy import JSON, Boolean, Column, Date, DateTime, ForeignKey, Integer, MetaData, String, Table, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = MetaData()
@@ -21,6 +21,7 @@ incidents = Table(
     Column("started_at", When, nullable=False, index=True),
     Column("closed_at", When, index=True),
     Column("record", Document, nullable=False, comment="the incident's state query at closure"),
+    Column("facts", Document, nullable=False, comment="what reports read of the record (warroom.report.Facts)"),
     Column("archived_at", When, nullable=False),
 )
 
@@ -50,4 +51,85 @@ action_item_statuses = Table(
     Column("tracker_key", String(100)),
     Column("status", String(10), nullable=False),
     Column("observed_at", When, nullable=False),
+)
+
+# The built-in channel log (no Slack): a channel per incident, its name claimed
+# by the primary key, so two workers never take one name.
+channels = Table(
+    "channels", metadata,
+    Column("name", String(80), primary_key=True),
+    Column("incident_id", String(100), nullable=False, index=True),
+    Column("topic", Text, nullable=False),
+    Column("archived", Boolean, nullable=False),
+    Column("members", Document, nullable=False, comment="the people invited at opening"),
+    Column("created_at", When, nullable=False),
+)
+
+# A link pinned in a channel's header: one per title, however often sent.
+channel_bookmarks = Table(
+    "channel_bookmarks", metadata,
+    Column("channel", String(80), ForeignKey("channels.name", ondelete="CASCADE"), primary_key=True),
+    Column("title", String(200), primary_key=True),
+    Column("link", Text, nullable=False),
+)
+
+# Every message in order: incident channels, `incident-log-<id>` (no channel yet) and `dm-<user>`.
+channel_messages = Table(
+    "channel_messages", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel", String(200), nullable=False),
+    Column("key", String(200), nullable=False, comment="the idempotency key: a retried post is not logged twice"),
+    Column("kind", String(20), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("at", When, nullable=False),
+    UniqueConstraint("channel", "key"),
+)
+
+# The built-in tracker (no Jira): one issue per action item, `WR-<id>`.
+tracker_issues = Table(
+    "tracker_issues", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("incident_id", String(100), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("owner", String(200), nullable=False),
+    Column("due", Date, nullable=False),
+    Column("severity", String(8), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("created_at", When, nullable=False),
+    UniqueConstraint("incident_id", "number"),
+)
+
+# The built-in status page (no Statuspage account), served at /status: a page
+# incident per warroom incident, its updates, and the components' state.
+status_page_incidents = Table(
+    "status_page_incidents", metadata,
+    Column("incident_id", String(100), primary_key=True),
+    Column("name", String(300), nullable=False),
+    Column("service", String(100), nullable=False),
+    Column("status", String(20), nullable=False, index=True),
+    Column("impact", String(10), nullable=False),
+    Column("components", Document, nullable=False),
+    Column("created_at", When, nullable=False),
+    Column("updated_at", When, nullable=False, index=True),
+    Column("resolved_at", When),
+)
+
+status_page_updates = Table(
+    "status_page_updates", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("incident_id", String(100), ForeignKey("status_page_incidents.incident_id", ondelete="CASCADE"), nullable=False),
+    Column("key", String(200), nullable=False, comment="the idempotency key: a retried update is not posted twice"),
+    Column("status", String(20), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("at", When, nullable=False),
+    UniqueConstraint("incident_id", "key"),
+)
+
+status_page_components = Table(
+    "status_page_components", metadata,
+    Column("name", String(200), primary_key=True),
+    Column("status", String(30), nullable=False),
+    Column("updated_at", When, nullable=False),
 )

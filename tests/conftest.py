@@ -54,6 +54,16 @@ async def shut_down(environment: WorkflowEnvironment) -> None:
         print(f"warning: {type(environment).__name__} did not shut down within 30 s", file=sys.stderr)
 
 
+@pytest.fixture(autouse=True)
+async def close_databases():
+    """Close the test's database connections when it ends (each engine holds a
+    connection pool, an aiosqlite thread per SQLite connection)."""
+    yield
+    from store.db import dispose_all
+
+    await dispose_all()
+
+
 @pytest.fixture(scope="session")
 def postgres():
     """One PostgreSQL cluster for the session; each test takes a database of its own."""

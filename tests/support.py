@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import uuid
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,11 @@ from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
+from store.chat import Channel, ChannelLog, Message
+from store.db import Database
+from store.migrate import upgrade
+from store.statuspage import PageIncident, StatusPageStore
+from store.tracker import Issue, Tracker
 from warroom import models as m
 from warroom.settings import Settings
 from worker.worker import build_worker
@@ -33,6 +37,7 @@ class Warroom:
         self.started: list[str] = []
 
     async def __aenter__(self) -> Warroom:
+        await upgrade(self.settings.database)  # the database in the data directory, as `warroom up` migrates it
         await self.worker.__aenter__()
         return self
 
@@ -74,20 +79,34 @@ class Warroom:
             await asyncio.sleep(0.025)
         raise AssertionError(f"side effects still pending: {raw.get('pending_effects')}")
 
-    def channel_log(self, name: str) -> list[dict[str, Any]]:
-        path = self.settings.data_dir / "channels" / f"{name}.jsonl"
-        return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+    @property
+    def database(self) -> Database:
+        return Database(self.settings.database)
 
-    def messages(self, state: m.IncidentState) -> list[str]:
+    async def channel_log(self, name: str) -> list[Message]:
+        return await ChannelLog(self.database).messages(name)
+
+    async def channel(self, state: m.IncidentState) -> Channel:
         assert state.channel is not None
-        return [line["text"] for line in self.channel_log(state.channel.name)]
+        found = await ChannelLog(self.database).channel(state.channel.name)
+        assert found is not None
+        return found
 
-    def direct_messages(self, user: str) -> list[str]:
-        return [line["text"] for line in self.channel_log(f"dm-{user}")]
+    async def messages(self, state: m.IncidentState) -> list[str]:
+        assert state.channel is not None
+        return [message.text for message in await self.channel_log(state.channel.name)]
 
-    def status_page(self) -> dict[str, Any]:
-        path = self.settings.data_dir / "statuspage.json"
-        return json.loads(path.read_text()) if path.exists() else {"incidents": {}, "components": {}}
+    async def direct_messages(self, user: str) -> list[str]:
+        return [message.text for message in await self.channel_log(f"dm-{user}")]
+
+    async def status_page(self) -> dict[str, PageIncident]:
+        """The built-in status page's incidents by id."""
+        return {incident.id: incident for incident in (await StatusPageStore(self.database).page()).incidents}
+
+    async def tracker_issue(self, key: str) -> Issue:
+        found = await Tracker(self.database).issue(int(key.removeprefix("WR-")))
+        assert found is not None, f"no issue {key}"
+        return found
 
 
 @contextlib.asynccontextmanager

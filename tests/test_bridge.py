@@ -4,7 +4,6 @@ the state and shown by `warroom show`; escalating into such a severity opens it.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -40,43 +39,41 @@ async def bridged(env, tmp_path):
         yield w
 
 
-def bookmarks(w: Warroom, state: m.IncidentState) -> dict[str, str]:
-    assert state.channel is not None
-    record = json.loads((w.settings.data_dir / "channels" / f"{state.channel.name}.json").read_text())
-    return record["bookmarks"]
+async def bookmarks(w: Warroom, state: m.IncidentState) -> dict[str, str]:
+    return (await w.channel(state)).bookmarks
 
 
-def bridge_posts(w: Warroom, state: m.IncidentState) -> list[str]:
-    return [text for text in w.messages(state) if "war-room bridge" in text]
+async def bridge_posts(w: Warroom, state: m.IncidentState) -> list[str]:
+    return [text for text in await w.messages(state) if "war-room bridge" in text]
 
 
 async def test_a_sev1_gets_its_teams_bridge_posted_bookmarked_and_in_state(bridged):
     handle = await bridged.declare("Checkout down", severity="SEV1")
     state = await bridged.state(handle)
     assert state.bridge is not None and state.bridge.url == "https://zoom.example.com/j/4242"
-    assert bridge_posts(bridged, state) == [":telephone_receiver: SEV1 war-room bridge: https://zoom.example.com/j/4242"]
-    assert bookmarks(bridged, state)["War-room bridge"] == "https://zoom.example.com/j/4242"
+    assert await bridge_posts(bridged, state) == [":telephone_receiver: SEV1 war-room bridge: https://zoom.example.com/j/4242"]
+    assert (await bookmarks(bridged, state))["War-room bridge"] == "https://zoom.example.com/j/4242"
     assert any(e.kind == "bridge" for e in state.timeline)
 
 
 async def test_escalating_into_a_bridged_severity_opens_the_bridge_once(bridged):
     handle = await bridged.declare("Search slow", service="search", severity="SEV3")
     state = await bridged.state(handle)
-    assert state.bridge is None and bridge_posts(bridged, state) == []
+    assert state.bridge is None and await bridge_posts(bridged, state) == []
 
     await bridged.send(handle, "escalate", severity="SEV2", reason="a quarter of queries time out")
     await bridged.send(handle, "escalate", severity="SEV1", reason="search is down")
     state = await bridged.state(handle)
     expected = f"https://meet.example.com/{handle.id}?sev=SEV2"
     assert state.bridge is not None and state.bridge.url == expected, "the team has no room: the template, at the severity that opened it"
-    assert len(bridge_posts(bridged, state)) == 1
-    assert bookmarks(bridged, state)["War-room bridge"] == expected
+    assert len(await bridge_posts(bridged, state)) == 1
+    assert (await bookmarks(bridged, state))["War-room bridge"] == expected
 
 
 async def test_without_a_bridge_configured_nothing_is_posted(warroom):
     handle = await warroom.declare("Checkout down", severity="SEV1")
     state = await warroom.state(handle)
-    assert state.bridge is None and bridge_posts(warroom, state) == []
+    assert state.bridge is None and await bridge_posts(warroom, state) == []
 
 
 async def test_the_slack_bookmark_is_added_once_when_the_first_answer_is_lost(env, tmp_path, monkeypatch):

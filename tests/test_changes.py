@@ -118,7 +118,7 @@ async def test_an_incident_lists_its_services_last_day_of_changes_newest_first(g
 
     assert [c.id for c in state.suspects] == [hour1, hour3]
     assert older not in [c.id for c in state.suspects] and other not in [c.id for c in state.suspects]
-    post = next(text for text in warroom.messages(state) if "First suspects" in text)
+    post = next(text for text in await warroom.messages(state) if "First suspects" in text)
     assert post.index(hour1) < post.index(hour3) and "https://ci/41" in post
     entry = next(e for e in state.timeline if e.kind == "suspects")
     assert "2 change(s) to checkout in the 24 h before declaration" in entry.text and hour1 in entry.text
@@ -181,7 +181,7 @@ async def test_an_unreadable_change_log_does_not_hold_up_the_incident(warroom, m
     state = await warroom.state(handle)
     assert state.channel is not None and state.suspects == []
     assert any(e.kind == "integration_error" and "List recent changes to checkout failed" in e.text for e in state.timeline)
-    assert any("List recent changes to checkout failed: change log unavailable" in text for text in warroom.messages(state))
+    assert any("List recent changes to checkout failed: change log unavailable" in text for text in await warroom.messages(state))
 
 
 async def test_suspects_come_by_local_activity_and_the_first_update_with_the_channel(gateway, warroom):
@@ -198,7 +198,7 @@ async def test_suspects_come_by_local_activity_and_the_first_update_with_the_cha
         if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
     ]
     assert scheduled.count("open_channel") == 1 and "list_recent_changes" not in scheduled
-    messages = warroom.messages(state)
+    messages = await warroom.messages(state)
     assert sum("Investigating" in text for text in messages) == 1, messages
     assert "Investigating" in messages[1] and "First suspects" in messages[2], "opened, first update, then the suspects"
 
@@ -232,7 +232,7 @@ async def test_a_change_recorded_during_the_incident_becomes_a_suspect_that_a_ro
             break
         await asyncio.sleep(0.025)
     assert [c.id for c in state.suspects] == [hotfix]
-    assert any(f"Change to checkout during the incident: `{hotfix}`" in text for text in warroom.messages(state))
+    assert any(f"Change to checkout during the incident: `{hotfix}`" in text for text in await warroom.messages(state))
     receipt = await warroom.send(handle, "mitigate", action="rollback", checklist=CHECKLIST, change_id=hotfix)
     assert hotfix in receipt.text
 

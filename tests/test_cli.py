@@ -14,6 +14,7 @@ from cli.main import run_cli
 def cli(warroom, monkeypatch, capsys):
     monkeypatch.setenv("WARROOM_TEMPORAL_ADDRESS", warroom.client.service_client.config.target_host)
     monkeypatch.setenv("WARROOM_TASK_QUEUE", warroom.settings.task_queue)
+    monkeypatch.setenv("WARROOM_DATA_DIR", str(warroom.settings.data_dir))
     monkeypatch.setenv("WARROOM_USER", "alice")
 
     async def invoke(*argv: str) -> tuple[int, str, str]:

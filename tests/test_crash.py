@@ -31,6 +31,8 @@ from warroom.settings import Settings
 from cli.devserver import dev_server
 from client.incidents import start_incident
 from client.temporal import connect
+from store.archive import Archive
+from store.db import Database
 from store.migrate import upgrade
 from worker.worker import SANDBOXED_RUNNER, WORKFLOWS
 
@@ -223,6 +225,9 @@ async def test_incidents_survive_worker_kills_and_a_server_restart(tmp_path, fak
     assert phases == ["closed"] * len(SEEDS)
     assert replayed >= len(SEEDS) and not unreplayable, f"histories the workflow code no longer replays: {unreplayable}"
     assert restarted and procs.kills >= KILLS
+    archived = await Archive(Database(settings.database)).all()
+    assert sorted(s.id for s in archived) == [f"inc-crash{seed:03d}" for seed in SEEDS], "one archive record per incident"
+    assert all(s.phase is m.Phase.CLOSED for s in archived)
 
     channels = [c for c in slack.channels.values() if c.get("is_channel")]
     names = Counter(c["name"] for c in channels)

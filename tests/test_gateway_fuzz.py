@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from tests.support import serve_gateway
 from warroom.settings import Settings
 from client.temporal import connect
+from store.migrate import upgrade
 from worker.worker import build_worker
 
 
@@ -32,6 +33,7 @@ def gateway_url(dev_env, tmp_path_factory):
             temporal_address=address, data_dir=tmp_path_factory.mktemp("fuzz"), config=None,
             task_queue=f"fuzz-{uuid.uuid4().hex[:6]}",
         )
+        await upgrade(config.database)
         client = await connect(config)
         async with build_worker(client, config), serve_gateway(config, client) as url:
             running.update(url=url, stop=asyncio.Event(), loop=asyncio.get_running_loop())

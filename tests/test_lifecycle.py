@@ -16,7 +16,7 @@ async def test_sev1_runs_from_declaration_through_postmortem_review_to_closure(w
     assert (state.severity, state.phase, state.roles[Role.COMMANDER]) == (Severity.SEV1, Phase.TRIAGE, "alice")
     assert state.channel and state.channel.name.startswith(f"incident-{state.metrics.declared_at:%Y-%m-%d}-checkout-down")
     assert set(state.deadlines) == {"status_update", "page", "roles"}
-    assert warroom.status_page()["incidents"][state.id]["status"] == "investigating"
+    assert (await warroom.status_page())[state.id].status == "investigating"
 
     await warroom.send(handle, "acknowledge", by="bob")
     await warroom.send(handle, "assign", role="ops_lead", user="carol")
@@ -30,8 +30,8 @@ async def test_sev1_runs_from_declaration_through_postmortem_review_to_closure(w
     await warroom.env.sleep(timedelta(minutes=31))
     state = await warroom.state(handle)
     assert state.phase is Phase.LEARN
-    assert warroom.status_page()["incidents"][state.id]["status"] == "resolved"
-    assert warroom.channel_log(state.channel.name)[-1]["kind"] == "archived"
+    assert (await warroom.status_page())[state.id].status == "resolved"
+    assert (await warroom.channel_log(state.channel.name))[-1].kind == "archived"
     assert state.postmortem.required and {"postmortem_draft", "postmortem_review"} <= set(state.deadlines)
 
     await warroom.send(handle, "action_item", title="Canary deploys for checkout", owner="carol", due=str(date.today() + timedelta(days=14)))
@@ -41,7 +41,7 @@ async def test_sev1_runs_from_declaration_through_postmortem_review_to_closure(w
     assert result["phase"] == "closed"
     assert result["action_items"][0]["tracker_key"] == "WR-1"
     assert result["deadlines"]["postmortem_draft"]["met_at"] and result["deadlines"]["postmortem_review"]["met_at"]
-    statuses = [u["status"] for u in warroom.status_page()["incidents"][state.id]["updates"]]
+    statuses = [u.status for u in (await warroom.status_page())[state.id].updates]
     assert statuses == ["investigating", "identified", "monitoring", "resolved"]
     assert result["metrics"]["time_to_resolve"] is not None
 
@@ -123,7 +123,7 @@ async def test_overdue_status_update_reminds_the_comms_lead_and_an_update_resets
     await warroom.send(handle, "assign", role="comms_lead", user="dave")
     await warroom.env.sleep(timedelta(minutes=31))
     state = await warroom.state(handle)
-    reminders = [t for t in warroom.messages(state) if "status update is due" in t]
+    reminders = [t for t in await warroom.messages(state) if "status update is due" in t]
     assert reminders and reminders[0].startswith(":alarm_clock: dave")
     await warroom.send(handle, "update", status="investigating", message="still digging")
     state = await warroom.state(handle)
@@ -136,7 +136,7 @@ async def test_unacknowledged_pages_escalate_and_acknowledgement_stops_them(warr
     state = await warroom.state(handle)
     assert [e.text for e in state.timeline if e.kind == "page"] == [
         "paging primary on-call (step 1)", "paging secondary on-call (step 2)"]
-    assert warroom.direct_messages("secondary")
+    assert await warroom.direct_messages("secondary")
     await warroom.send(handle, "acknowledge", by="erin")
     await warroom.env.sleep(timedelta(minutes=30))
     state = await warroom.state(handle)
@@ -151,15 +151,15 @@ async def test_postmortem_reminders_before_and_after_each_deadline(warroom):
     await warroom.env.sleep(timedelta(hours=49))
     state = await warroom.state(handle)
     assert state.phase is Phase.LEARN
-    sam = warroom.direct_messages("sam")
+    sam = await warroom.direct_messages("sam")
     assert any("draft" in t and "is due in 4h" in t for t in sam), sam
     assert any("draft" in t and "due now" in t for t in sam) and any("draft" in t and "overdue by 1d" in t for t in sam)
-    assert any("draft" in t and "overdue" in t for t in warroom.direct_messages("alice")), "escalates to the commander"
+    assert any("draft" in t and "overdue" in t for t in await warroom.direct_messages("alice")), "escalates to the commander"
     assert state.deadlines["postmortem_draft"].reminders >= 3
     await warroom.send(handle, "postmortem", event="submitted")
     await warroom.env.sleep(timedelta(days=4))
     state = await warroom.state(handle)
-    assert any("review" in t and "overdue" in t for t in warroom.direct_messages("sam")), (warroom.direct_messages("sam"), state.deadlines)
+    assert any("review" in t and "overdue" in t for t in await warroom.direct_messages("sam")), (await warroom.direct_messages("sam"), state.deadlines)
     await warroom.send(handle, "postmortem", event="reviewed")
     assert (await handle.result())["phase"] == "closed"
 

@@ -15,7 +15,7 @@ from tests.fakes.pagerduty import FakePagerDuty
 from tests.fakes.server import Served, json_response
 from tests.support import Warroom
 from warroom.models import Severity
-from warroom.report import on_call_load
+from warroom.report import Facts, on_call_load
 from gateway.app import create_app
 
 ROUTING_KEY = "R0UT1NGKEY0000000000000000000042"
@@ -164,7 +164,7 @@ async def test_warroom_escalates_through_chat_and_its_acknowledgement_reaches_pa
     assert [e.text for e in state.timeline if e.kind == "paged"] == [
         "paged PagerDuty on-call (primary) via pagerduty", "paged secondary (secondary) via chat"]
     assert [p.via for p in state.pages] == ["pagerduty", "chat"]
-    load = on_call_load([state])
+    load = on_call_load([Facts.of(state)])
     assert load["secondary"].pages == 1 and "PagerDuty on-call" not in load, "whom PagerDuty woke is its to report"
     await warroom.send(handle, "acknowledge", by="erin")
     await warroom.state(handle)

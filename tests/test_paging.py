@@ -47,5 +47,5 @@ async def test_pages_follow_the_rotation_and_its_handoff_in_local_time(env, tmp_
         second = await warroom.declare("Checkout errors again", severity="SEV2", declared_by="alertmanager", source="alertmanager")
         state = await warroom.state(second)
         assert [e.text for e in state.timeline if e.kind == "paged"] == ["paged ben (primary) via chat"]
-        assert any(second.id in text for text in warroom.direct_messages("ben"))
-        assert not any(first.id in text for text in warroom.direct_messages("ben"))
+        assert any(second.id in text for text in await warroom.direct_messages("ben"))
+        assert not any(first.id in text for text in await warroom.direct_messages("ben"))

@@ -1,4 +1,5 @@
-"""Report figures against a small archive computed by hand."""
+"""Report figures against a small archive computed by hand, and `warroom report`
+reading it from each kind of database."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from warroom.models import (
     TimelineEntry,
 )
 from cli.main import run_cli
+from store.archive import Archive
+from store.db import Database
 
 
 def t(text: str) -> datetime:
@@ -71,7 +74,7 @@ UNTIL = t("2026-03-20 00:00")
 
 @pytest.fixture
 def r() -> report.Report:
-    return report.build(ARCHIVE, UNTIL, timedelta(days=90), teams={"checkout": "payments"})
+    return report.build([report.Facts.of(s) for s in ARCHIVE], UNTIL, timedelta(days=90), teams={"checkout": "payments"})
 
 
 def test_mean_times_by_severity_and_service(r):
@@ -119,16 +122,33 @@ def test_markdown_has_one_table_per_section(r):
     assert "| ProbeFailed | 2 | 5 | 1 | 50% |" in text
 
 
-def test_cli_reads_the_archive_in_each_format_and_plots(tmp_path, monkeypatch, capsys):
-    (tmp_path / "archive").mkdir()
+@pytest.fixture
+async def archived(database_url):
+    """ARCHIVE in a database of each kind."""
+    archive = Archive(Database(database_url))
     for s in ARCHIVE:
-        (tmp_path / "archive" / f"{s.id}.json").write_text(json.dumps(s.public()))
-    monkeypatch.setenv("WARROOM_DATA_DIR", str(tmp_path))
+        await archive.put(s)
+    return database_url
+
+
+def test_cli_reads_the_archive_in_each_format_and_plots(archived, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("WARROOM_DATA_DIR", str(tmp_path / "elsewhere"))
+    monkeypatch.setenv("WARROOM_DATABASE_URL", archived)
     chart = tmp_path / "trend.png"
     assert run_cli(["report", "--since", "all", "--format", "json", "--plot", str(chart)]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["overall"]["incidents"] == 5 and data["on_call"]["pat"]["pages"] == 3
+    same = report.build([report.Facts.of(s) for s in ARCHIVE], datetime.fromisoformat(data["until"])).model_dump(mode="json")
+    assert data == same, "the database gives the report the records give"
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert run_cli(["report", "--format", "table"]) == 0
     assert "Alert fatigue" in capsys.readouterr().out
     assert run_cli(["report", "--since", "soon"]) == 1
+
+
+def test_cli_report_refuses_a_database_that_was_never_migrated(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("WARROOM_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("WARROOM_DATABASE_URL", raising=False)
+    monkeypatch.setenv("COLUMNS", "200")
+    assert run_cli(["report"]) == 1
+    assert "warroom db upgrade" in capsys.readouterr().err

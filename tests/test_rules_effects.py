@@ -11,10 +11,10 @@ import pytest
 from tests.test_rules import (
     ACKED_AT, RESOLVED_AT, T0, VALID, added, declare, in_phase, of, policy_with, resolve, run_until, submit_and_review,
 )
-from warroom.models import Acknowledge, Assign, ChannelRef, Phase, StatusUpdate
+from warroom.models import Acknowledge, Assign, ChannelRef, DraftPostmortem, Phase, StatusUpdate
 from warroom.policy import BridgeConfig, Policy
 from warroom.rules import Operation
-from warroom.rules.requests import OpenChannel, PageRequest, RecentChanges, StatusPost, TrackerRef
+from warroom.rules.requests import DraftRef, OpenChannel, PageRequest, RecentChanges, StatusPost, TrackerRef
 
 OPENING = [Operation.OPEN_CHANNEL, Operation.LIST_RECENT_CHANGES]
 CHANNEL = ChannelRef(id="C1", name="incident-2024-05-06-checkout-errors")
@@ -88,6 +88,18 @@ def test_ready_fills_in_the_channel_once_it_is_known():
     open_channel(life)
     assert [life.ready(e).channel for e in (post, topic, bookmark)] == [CHANNEL] * 3
     assert post.request.channel is None  # filled in as it goes out, not in the queue
+
+
+def test_a_draft_requested_before_the_channel_opened_is_shared_in_the_channel_with_its_url():
+    life = declare("SEV3")
+    life.handle("draft_postmortem", DraftPostmortem(by="bob"), T0 + timedelta(minutes=1))
+    [write] = of(life.outbox, Operation.WRITE_POSTMORTEM_DRAFT)
+    [share] = [e for e in of(life.outbox, Operation.POST) if e.shares_draft]
+    assert life.ready(share) is None, "nothing to share before the draft is written"
+    open_channel(life)
+    write.then(DraftRef(url=f"https://warroom.example.com/postmortems/{life.state.id}", written=True))
+    sent = life.ready(share)
+    assert sent.channel == CHANNEL and sent.text.endswith(f": https://warroom.example.com/postmortems/{life.state.id}")
 
 
 @pytest.mark.parametrize("channel", [None, CHANNEL])

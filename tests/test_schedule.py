@@ -5,11 +5,12 @@ run reaches the action items of open incidents through visibility."""
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import UTC, datetime
 
 from temporalio.client import ScheduleActionStartWorkflow
 
+from store.db import Database
+from store.followups import FollowUps
 from worker.schedules import FOLLOW_UP_EVERY, ensure_follow_up_schedule
 from workflows.followup import SCHEDULE_ID
 
@@ -45,7 +46,8 @@ async def test_schedule_is_created_idempotently_and_its_run_reads_open_incidents
         run = client.get_workflow_handle(actions[0].action.workflow_id)  # the schedule suffixes the id with a timestamp
         summary = await run.result()
         assert (summary["items"], summary["done"], summary["overdue"]) == (1, 0, 0)
-        record = json.loads((w.settings.data_dir / "archive" / "follow-up.json").read_text())
-        assert [(i["incident_id"], i["incident_closed"], i["tracker_key"]) for i in record["items"]] == [(handle.id, False, "WR-1")]
+        followups = FollowUps(Database(w.settings.database))
+        assert (await followups.run(actions[0].action.first_execution_run_id))["items"] == 1
+        assert list(await followups.latest()) == [(handle.id, 1)], "the open incident's item, first seen"
     finally:
         await client.get_schedule_handle(SCHEDULE_ID).delete()

@@ -164,7 +164,7 @@ async def test_verify_refuses_to_close_while_errors_stay_high_then_closes_once_t
         assert declared.reading("traffic").value > 0
         assert declared.reading("errors").hour_ago is None, "Prometheus started a moment ago"
         assert declared.reading("errors").graph.startswith(f"{prometheus}/graph?g0.expr=max%28checkout_error_ratio%29")
-        posted = next(t for t in w.messages(state) if t.startswith(":bar_chart:"))
+        posted = next(t for t in await w.messages(state) if t.startswith(":bar_chart:"))
         assert "Golden signals for checkout at declaration" in posted
         assert "• errors 0.2 (no data 1h ago)" in posted and "|graph>" in posted
         assert any(e.kind == "signals" and "errors 0.2" in e.text for e in state.timeline)
@@ -175,7 +175,7 @@ async def test_verify_refuses_to_close_while_errors_stay_high_then_closes_once_t
         state = await phase_becomes(w, handle, Phase.STABILIZE)
         reason = "golden signals not recovered: errors 0.2 above max 0.01"
         assert f"reopened: {reason}" in [e.text for e in state.timeline]
-        assert any(reason in t for t in w.messages(state))
+        assert any(reason in t for t in await w.messages(state))
         assert state.public_status is PublicStatus.INVESTIGATING
         assert "monitoring_window" not in state.deadlines
 
@@ -193,7 +193,7 @@ async def test_unreadable_signals_extend_verify_a_little_then_close_with_a_warni
     async with signals_warroom(env, tmp_path, f"http://{exporter.address}") as w:
         handle = await w.declare("Checkout errors", severity="SEV3")
         state = await w.state(handle)
-        assert any("Golden signals at declaration failed: Prometheus: not found (HTTP 404)" in t for t in w.messages(state))
+        assert any("Golden signals at declaration failed: Prometheus: not found (HTTP 404)" in t for t in await w.messages(state))
         await w.send(handle, "resolve", summary="restarted")
         result = IncidentState.model_validate(await handle.result())
         texts = [e.text for e in result.timeline if e.kind == "verify"]

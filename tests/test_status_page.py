@@ -4,20 +4,24 @@ served on 127.0.0.1, rendered in headless Chromium."""
 from __future__ import annotations
 
 import shutil
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from playwright.async_api import async_playwright
 
 from activities.statuspage import LocalStatusPage
+from gateway.app import create_app
+from store.db import Database
 from warroom.rules.requests import StatusPost
 from warroom.rules.wording import public_wording
 from tests.fakes.server import Served
 from warroom.models import PublicStatus
 from warroom.settings import Settings
 from gateway.http import get_settings
-from gateway.status_page import router
+from gateway.status_page import FEED, router
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM = shutil.which("chromium")
@@ -35,16 +39,20 @@ def post(incident: str, title: str, status: PublicStatus, key: str, cause: str =
     )
 
 
-@pytest.fixture
-async def page_url(tmp_path):
-    store = LocalStatusPage(tmp_path)
+async def publish_incidents(database_url: str) -> None:
+    store = LocalStatusPage(Database(database_url))
     await store.publish(post("inc-old", "Login <slow>", PublicStatus.INVESTIGATING, "o:1"))
     await store.publish(post("inc-old", "Login <slow>", PublicStatus.RESOLVED, "o:2"))
     await store.publish(post("inc-now", "Checkout down", PublicStatus.INVESTIGATING, "n:1"))
     await store.publish(post("inc-now", "Checkout down", PublicStatus.IDENTIFIED, "n:2", "a bad deploy"))
+
+
+@pytest.fixture
+async def page_url(database_url, tmp_path):
+    await publish_incidents(database_url)
     app = FastAPI()
     app.include_router(router)
-    app.dependency_overrides[get_settings] = lambda: Settings(data_dir=tmp_path, config=None)
+    app.dependency_overrides[get_settings] = lambda: Settings(data_dir=tmp_path, database_url=database_url, config=None)
     served = Served(app).start()
     yield f"{served.url}/status"
     served.stop()
@@ -72,3 +80,26 @@ async def test_status_page_renders_current_incidents_components_and_history(page
             await page.screenshot(path=str(ARTIFACTS / "status-page.png"), full_page=True)
         finally:
             await browser.close()
+
+
+async def test_the_status_page_and_its_feed_are_the_same_through_two_gateways(database_url, tmp_path):
+    """Two gateways, each with a data directory of its own, on one database."""
+    await publish_incidents(database_url)
+    pages, feeds = [], []
+    for pod in ("a", "b"):
+        settings = Settings(data_dir=tmp_path / pod, database_url=database_url, config=None, public_url="https://status.example")
+        transport = httpx.ASGITransport(app=create_app(settings, client=None))  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=transport, base_url=f"http://gateway-{pod}") as http:
+            page, feed = await http.get("/status"), await http.get(FEED)
+        assert page.status_code == feed.status_code == 200
+        assert feed.headers["content-type"].startswith("application/atom+xml")
+        pages.append(page.text)
+        feeds.append(feed.text)
+    assert pages[0] == pages[1] and feeds[0] == feeds[1]
+    assert "Active incident: Checkout down" in pages[0] and f'href="{FEED}"' in pages[0]
+    atom = "{http://www.w3.org/2005/Atom}"
+    entries = ET.fromstring(feeds[0]).findall(f"{atom}entry")
+    assert [e.findtext(f"{atom}title") for e in entries] == ["Checkout down", "Login <slow>"]
+    assert entries[0].findtext(f"{atom}id") == "https://status.example/status#inc-now"
+    content = entries[0].findtext(f"{atom}content")
+    assert content.index("Identified") < content.index("Investigating") and "a bad deploy" in content

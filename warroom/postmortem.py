@@ -6,14 +6,15 @@ The facts warroom knows (times, alerts, mitigations, pages, reminders) are
 filled in; the analysis people must write is left as prompts, so the draft is a
 starting point for the review, not a verdict. Pure: same state, same text.
 
-The file is named `<incident-id>.md` with YAML front matter (title, date,
-severity, service, status), ready to be opened as a pull request in an
-incident-reports repository.
+The draft is markdown with YAML front matter (title, date, severity, service,
+status), ready to be saved as `<incident-id>.md` in an incident-reports
+repository. The gateway serves it at `draft_url`: the link warroom shares.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from urllib.parse import quote, unquote
 
 from warroom.durations import humanize
 from warroom.models import IncidentState, Role
@@ -30,6 +31,21 @@ _FACTOR_PROMPTS = [
 
 def file_name(state: IncidentState) -> str:
     return f"{state.id}.md"
+
+
+def draft_url(base: str, incident_id: str) -> str:
+    """Where the gateway serves an incident's draft; `base` is its public URL."""
+    return f"{base.rstrip('/')}/postmortems/{quote(incident_id, safe='')}"
+
+
+def drafted_incident(link: str, base: str) -> str | None:
+    """The incident whose draft `link` is, when it is the gateway's own (the page
+    or its `.md`); None for any other link."""
+    prefix = f"{base.rstrip('/')}/postmortems/"
+    if not link.startswith(prefix):
+        return None
+    name = link.removeprefix(prefix).split("#", 1)[0].split("?", 1)[0].removesuffix(".md")
+    return unquote(name) if name and "/" not in name else None
 
 
 def render(state: IncidentState, generated_at: datetime) -> str:

@@ -1,6 +1,7 @@
 """Figures across incidents, for the managers who read `warroom report`.
 
-Pure: archived incident records in, numbers out; no clocks, no files. Seed 004
+Pure: the figures of archived incidents in (`Facts`, taken from each record
+when it is archived), numbers out; no clocks, no files. Seed 004
 asks for these: MTTR and MTBF, on-call load spread fairly (night pages are the
 human cost), postmortems on time, action items actually closed, and alerts
 that page without anything to do (alert fatigue).
@@ -17,9 +18,47 @@ from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel
 
-from warroom.models import IncidentState
+from warroom.models import IncidentState, Severity
 
 NIGHT = (22, 7)  # 22:00-07:00 UTC
+
+
+class Facts(BaseModel):
+    """What a report needs of one closed incident, taken from its record once,
+    when it is archived: a report over thousands of incidents reads these, small,
+    instead of whole records (timelines, alerts, deadlines)."""
+
+    service: str
+    severity: Severity
+    started_at: datetime
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    times: dict[str, float | None]  # Metrics.summary(): minutes to detect, acknowledge, mitigate, resolve
+    pages: list[tuple[str, datetime]]  # (person, when) of each page that reached a person
+    people: dict[str, datetime]  # who took part, from when
+    postmortem_required: bool
+    postmortem_on_time: tuple[bool, bool]  # draft, review
+    action_items: dict[int, str]  # number -> status; the follow-up's latest tracker status replaces the record's
+    alerts: dict[str, int]  # alert name -> notifications
+    non_actionable: bool
+
+    @classmethod
+    def of(cls, s: IncidentState) -> Facts:
+        def on_time(name: str) -> bool:
+            d = s.deadlines.get(name)
+            return bool(d and d.met_at and d.met_at <= d.due)
+
+        alerts: dict[str, int] = defaultdict(int)
+        for a in s.alerts.values():
+            alerts[a.name] += a.count
+        m = s.metrics
+        return cls(
+            service=s.service, severity=s.severity, started_at=m.started_at, resolved_at=m.resolved_at, closed_at=m.closed_at,
+            times=m.summary(), pages=[(p.user, p.at) for p in s.pages if p.reached_person], people=people(s),
+            postmortem_required=s.postmortem.required,
+            postmortem_on_time=(on_time("postmortem_draft"), on_time("postmortem_review")),
+            action_items={i.number: i.status for i in s.action_items}, alerts=alerts, non_actionable=s.non_actionable,
+        )
 
 
 class Durations(BaseModel):
@@ -89,31 +128,27 @@ def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 3) if whole else None
 
 
-def durations(incidents: list[IncidentState]) -> Durations:
-    summaries = [s.metrics.summary() for s in incidents]
+def durations(incidents: list[Facts]) -> Durations:
     return Durations(
         incidents=len(incidents),
-        mttd=_mean(x["time_to_detect"] for x in summaries),
-        mtta=_mean(x["time_to_acknowledge"] for x in summaries),
-        mttm=_mean(x["time_to_mitigate"] for x in summaries),
-        mttr=_mean(x["time_to_resolve"] for x in summaries),
+        mttd=_mean(f.times["time_to_detect"] for f in incidents),
+        mtta=_mean(f.times["time_to_acknowledge"] for f in incidents),
+        mttm=_mean(f.times["time_to_mitigate"] for f in incidents),
+        mttr=_mean(f.times["time_to_resolve"] for f in incidents),
     )
 
 
-def _grouped(incidents: list[IncidentState], key) -> dict[str, list[IncidentState]]:
-    groups: dict[str, list[IncidentState]] = defaultdict(list)
-    for s in incidents:
-        groups[key(s)].append(s)
+def _grouped(incidents: list[Facts], key) -> dict[str, list[Facts]]:
+    groups: dict[str, list[Facts]] = defaultdict(list)
+    for f in incidents:
+        groups[key(f)].append(f)
     return dict(sorted(groups.items()))
 
 
-def mtbf_hours(incidents: list[IncidentState]) -> float | None:
+def mtbf_hours(incidents: list[Facts]) -> float | None:
     """Mean time from one incident's resolution to the next one's start, same service."""
-    ordered = sorted(incidents, key=lambda s: s.metrics.started_at)
-    gaps = [
-        (nxt.metrics.started_at - (prev.metrics.resolved_at or prev.metrics.started_at)) / timedelta(hours=1)
-        for prev, nxt in zip(ordered, ordered[1:])
-    ]
+    ordered = sorted(incidents, key=lambda f: f.started_at)
+    gaps = [(nxt.started_at - (prev.resolved_at or prev.started_at)) / timedelta(hours=1) for prev, nxt in zip(ordered, ordered[1:])]
     return _mean(gaps)
 
 
@@ -137,33 +172,27 @@ def people(s: IncidentState) -> dict[str, datetime]:
     return joined
 
 
-def on_call_load(incidents: list[IncidentState], night: tuple[int, int] = NIGHT) -> dict[str, PersonLoad]:
-    load: dict[str, PersonLoad] = defaultdict(PersonLoad)
-    for s in incidents:
-        for p in [p for p in s.pages if p.reached_person]:
-            load[p.user].pages += 1
-            load[p.user].night_pages += is_night(p.at, night)
-        end = s.metrics.resolved_at or s.metrics.closed_at
-        for user, joined in people(s).items():
-            load[user].incidents += 1
+def on_call_load(incidents: list[Facts], night: tuple[int, int] = NIGHT) -> dict[str, PersonLoad]:
+    tally: dict[str, list] = defaultdict(lambda: [0, 0, 0, 0.0])  # pages, night pages, incidents, hours
+    for f in incidents:
+        for user, at in f.pages:
+            tally[user][0] += 1
+            tally[user][1] += is_night(at, night)
+        end = f.resolved_at or f.closed_at
+        for user, joined in f.people.items():
+            tally[user][2] += 1
             if end:
-                load[user].hours += max((end - joined) / timedelta(hours=1), 0.0)
-    for person in load.values():
-        person.hours = round(person.hours, 2)
+                tally[user][3] += max((end - joined) / timedelta(hours=1), 0.0)
+    load = {user: PersonLoad(pages=p, night_pages=n, incidents=i, hours=round(h, 2)) for user, (p, n, i, h) in tally.items()}
     return dict(sorted(load.items(), key=lambda kv: (-kv[1].pages, -kv[1].hours, kv[0])))
 
 
-def postmortem_completion(incidents: list[IncidentState]) -> PostmortemCompletion:
-    required = [s for s in incidents if s.postmortem.required]
-
-    def on_time(s: IncidentState, name: str) -> bool:
-        d = s.deadlines.get(name)
-        return bool(d and d.met_at and d.met_at <= d.due)
-
-    drafted = sum(on_time(s, "postmortem_draft") for s in required)
-    reviewed = sum(on_time(s, "postmortem_review") for s in required)
-    both = sum(on_time(s, "postmortem_draft") and on_time(s, "postmortem_review") for s in required)
-    return PostmortemCompletion(required=len(required), drafted_on_time=drafted, reviewed_on_time=reviewed, on_time_rate=_rate(both, len(required)))
+def postmortem_completion(incidents: list[Facts]) -> PostmortemCompletion:
+    required = [f.postmortem_on_time for f in incidents if f.postmortem_required]
+    return PostmortemCompletion(
+        required=len(required), drafted_on_time=sum(d for d, _ in required), reviewed_on_time=sum(r for _, r in required),
+        on_time_rate=_rate(sum(d and r for d, r in required), len(required)),
+    )
 
 
 def close_rates(pairs: Iterable[tuple[str, str]]) -> dict[str, CloseRate]:
@@ -175,15 +204,14 @@ def close_rates(pairs: Iterable[tuple[str, str]]) -> dict[str, CloseRate]:
     return {g: CloseRate(total=t, done=d, rate=_rate(d, t)) for g, (t, d) in sorted(counts.items())}
 
 
-def alert_fatigue(incidents: list[IncidentState]) -> list[AlertNoise]:
+def alert_fatigue(incidents: list[Facts]) -> list[AlertNoise]:
     """Per alert name: how often it opened incidents nobody needed to act on."""
     rows: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for s in incidents:
-        for name in {a.name for a in s.alerts.values()}:
+    for f in incidents:
+        for name, notifications in f.alerts.items():
             rows[name][0] += 1
-            rows[name][2] += s.non_actionable
-        for a in s.alerts.values():
-            rows[a.name][1] += a.count
+            rows[name][1] += notifications
+            rows[name][2] += f.non_actionable
     noise = [
         AlertNoise(name=n, incidents=i, notifications=c, non_actionable=na, non_actionable_share=round(na / i, 3))
         for n, (i, c, na) in rows.items()
@@ -191,13 +219,13 @@ def alert_fatigue(incidents: list[IncidentState]) -> list[AlertNoise]:
     return sorted(noise, key=lambda a: (-a.non_actionable, -a.notifications, a.name))
 
 
-def trend(incidents: list[IncidentState]) -> list[TrendPoint]:
-    weeks = _grouped(incidents, lambda s: (s.metrics.started_at.date() - timedelta(days=s.metrics.started_at.weekday())).isoformat())
+def trend(incidents: list[Facts]) -> list[TrendPoint]:
+    weeks = _grouped(incidents, lambda f: (f.started_at.date() - timedelta(days=f.started_at.weekday())).isoformat())
     return [TrendPoint(week=date.fromisoformat(w), incidents=len(group), mttr=durations(group).mttr) for w, group in weeks.items()]
 
 
 def build(
-    incidents: list[IncidentState],
+    incidents: list[Facts],
     until: datetime,
     since: timedelta | None = None,
     teams: dict[str, str] | None = None,
@@ -205,21 +233,21 @@ def build(
 ) -> Report:
     """The report over incidents that started in [until - since, until]."""
     start = until - since if since else None
-    chosen = [s for s in incidents if (start is None or s.metrics.started_at >= start) and s.metrics.started_at <= until]
+    chosen = [f for f in incidents if (start is None or f.started_at >= start) and f.started_at <= until]
     team_of = lambda service: (teams or {}).get(service) or "unassigned"  # noqa: E731
-    items = [(s, i) for s in chosen for i in s.action_items]
+    items = [(f.service, status) for f in chosen for status in f.action_items.values()]
     return Report(
         since=start,
         until=until,
         overall=durations(chosen),
-        by_severity={k: durations(v) for k, v in _grouped(chosen, lambda s: s.severity.value).items()},
-        by_service={k: durations(v) for k, v in _grouped(chosen, lambda s: s.service).items()},
-        mtbf_hours={k: mtbf_hours(v) for k, v in _grouped(chosen, lambda s: s.service).items()},
+        by_severity={k: durations(v) for k, v in _grouped(chosen, lambda f: f.severity.value).items()},
+        by_service={k: durations(v) for k, v in _grouped(chosen, lambda f: f.service).items()},
+        mtbf_hours={k: mtbf_hours(v) for k, v in _grouped(chosen, lambda f: f.service).items()},
         on_call=on_call_load(chosen, night),
         postmortems=postmortem_completion(chosen),
-        action_items=close_rates(("all", i.status) for _, i in items).get("all", CloseRate(total=0, done=0, rate=None)),
-        action_items_by_team=close_rates((team_of(s.service), i.status) for s, i in items),
-        action_items_by_service=close_rates((s.service, i.status) for s, i in items),
+        action_items=close_rates(("all", status) for _, status in items).get("all", CloseRate(total=0, done=0, rate=None)),
+        action_items_by_team=close_rates((team_of(service), status) for service, status in items),
+        action_items_by_service=close_rates(items),
         alert_fatigue=alert_fatigue(chosen),
         trend=trend(chosen),
     )

@@ -27,6 +27,7 @@ from activities.slack import SlackChat
 from activities.statuspage import LocalStatusPage, StatusPageActivities, StatusPageBackend
 from activities.statuspage_api import StatusPageAPI
 from activities.tracker import LocalTracker, TrackerActivities, TrackerBackend
+from store.db import Database
 import warroom
 from warroom.settings import Settings
 from workflows.changes import ChangesWorkflow
@@ -43,8 +44,8 @@ def build_activities(settings: Settings, client: Client) -> list[Callable[..., A
     tracker = tracker_backend(settings)
     chat_acts = ChatActivities(chat)
     paging = PagingActivities(chat, settings.policy, pager(settings))
-    postmortems = PostmortemActivities(settings.data_dir)
-    followup = FollowUpActivities(client, settings, chat, tracker)
+    postmortems = PostmortemActivities(Database(settings.database), settings.gateway_url)
+    followup = FollowUpActivities(client, settings, chat, tracker, Database(settings.database))
     return [
         chat_acts.open_channel,
         chat_acts.post_to_channel,
@@ -60,7 +61,7 @@ def build_activities(settings: Settings, client: Client) -> list[Callable[..., A
         ChangeActivities(client, settings.task_queue).list_recent_changes,
         postmortems.write_postmortem_draft,
         postmortems.check_postmortem,
-        ArchiveActivities(settings.data_dir).archive_incident,
+        ArchiveActivities(Database(settings.database)).archive_incident,
         RoutingActivities(client, settings).route_alerts_onward,
         SignalActivities(PrometheusAPI(settings.prometheus_url) if settings.prometheus_url else None).take_signal_snapshot,
         followup.collect_action_items,
@@ -71,10 +72,10 @@ def build_activities(settings: Settings, client: Client) -> list[Callable[..., A
 
 
 def chat_backend(settings: Settings) -> ChatBackend:
-    """Slack when a bot token is set, else channel logs under the data directory."""
+    """Slack when a bot token is set, else channel logs in the database."""
     if settings.slack_bot_token:
         return SlackChat(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
-    return LocalChat(settings.data_dir)
+    return LocalChat(Database(settings.database))
 
 
 def status_backend(settings: Settings) -> StatusPageBackend:
@@ -83,7 +84,7 @@ def status_backend(settings: Settings) -> StatusPageBackend:
         return StatusPageAPI(
             settings.statuspage_api_key.get_secret_value(), settings.statuspage_page_id, settings.statuspage_api_url
         )
-    return LocalStatusPage(settings.data_dir, settings.gateway_url)
+    return LocalStatusPage(Database(settings.database), settings.gateway_url)
 
 
 def pager(settings: Settings) -> Pager | None:
@@ -99,7 +100,7 @@ def tracker_backend(settings: Settings) -> TrackerBackend:
         return JiraTracker(
             settings.jira_url, settings.jira_user, settings.jira_token.get_secret_value(), settings.jira_project
         )
-    return LocalTracker(settings.data_dir)
+    return LocalTracker(Database(settings.database))
 
 
 # Temporal's sandbox imports a workflow's modules afresh and refuses the calls

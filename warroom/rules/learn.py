@@ -97,7 +97,7 @@ class LearnRules:
         s = self.state
 
         def drafted(ref: DraftRef) -> None:
-            s.postmortem.draft_link = ref.path
+            s.postmortem.draft_link = ref.url
 
         self.effect(
             Operation.WRITE_POSTMORTEM_DRAFT, DraftRequest(state=s, generated_at=now, replace=replace),

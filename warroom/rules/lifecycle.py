@@ -299,9 +299,10 @@ class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules):
         req = effect.request
         if isinstance(req, OpenChannel):
             return req.model_copy(update={"topic": wording.topic(self.state), "invite": self.invitees()})
-        if effect.shares_draft:
-            link = self.state.postmortem.draft_link
-            return req.model_copy(update={"text": wording.draft_link(self.state.id, link)}) if link else None
+        if effect.shares_draft:  # the link once the draft is written; a post also gets the channel, below
+            if not (link := self.state.postmortem.draft_link):
+                return None
+            req = req.model_copy(update={"text": wording.draft_link(self.state.id, link)})
         if isinstance(req, ChannelPost):
             return req.model_copy(update={"channel": self.state.channel})
         if isinstance(req, (ChannelTopic, ChannelBookmark, ChannelArchive)):

@@ -107,8 +107,8 @@ class DraftRequest(BaseModel):
 
 
 class DraftRef(BaseModel):
-    path: str
-    written: bool
+    url: str = Field(description="where the gateway serves the draft: the link people open")
+    written: bool = Field(description="False when a draft existed and was kept")
 
 
 class CheckRequest(BaseModel):

@@ -1,4 +1,5 @@
-"""The first schema: the incident archive, postmortem drafts and follow-ups.
+"""The first schema: the incident archive, postmortem drafts, follow-ups, and
+the built-in channel log, tracker and status page.
 
 Revision ID: 0001
 Revises:
@@ -29,6 +30,7 @@ def upgrade() -> None:
         sa.Column("started_at", WHEN, nullable=False, index=True),
         sa.Column("closed_at", WHEN, index=True),
         sa.Column("record", DOCUMENT, nullable=False, comment="the incident's state query at closure"),
+        sa.Column("facts", DOCUMENT, nullable=False, comment="what reports read of the record (warroom.report.Facts)"),
         sa.Column("archived_at", WHEN, nullable=False),
     )
     op.create_table(
@@ -53,8 +55,81 @@ def upgrade() -> None:
         sa.Column("status", sa.String(10), nullable=False),
         sa.Column("observed_at", WHEN, nullable=False),
     )
+    op.create_table(
+        "channels",
+        sa.Column("name", sa.String(80), primary_key=True),
+        sa.Column("incident_id", sa.String(100), nullable=False, index=True),
+        sa.Column("topic", sa.Text, nullable=False),
+        sa.Column("archived", sa.Boolean, nullable=False),
+        sa.Column("members", DOCUMENT, nullable=False, comment="the people invited at opening"),
+        sa.Column("created_at", WHEN, nullable=False),
+    )
+    op.create_table(
+        "channel_bookmarks",
+        sa.Column("channel", sa.String(80), sa.ForeignKey("channels.name", ondelete="CASCADE"), primary_key=True),
+        sa.Column("title", sa.String(200), primary_key=True),
+        sa.Column("link", sa.Text, nullable=False),
+    )
+    op.create_table(
+        "channel_messages",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("channel", sa.String(200), nullable=False),
+        sa.Column("key", sa.String(200), nullable=False, comment="the idempotency key: a retried post is not logged twice"),
+        sa.Column("kind", sa.String(20), nullable=False),
+        sa.Column("text", sa.Text, nullable=False),
+        sa.Column("at", WHEN, nullable=False),
+        sa.UniqueConstraint("channel", "key"),
+    )
+    op.create_table(
+        "tracker_issues",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("incident_id", sa.String(100), nullable=False),
+        sa.Column("number", sa.Integer, nullable=False),
+        sa.Column("title", sa.String(300), nullable=False),
+        sa.Column("owner", sa.String(200), nullable=False),
+        sa.Column("due", sa.Date, nullable=False),
+        sa.Column("severity", sa.String(8), nullable=False),
+        sa.Column("description", sa.Text, nullable=False),
+        sa.Column("status", sa.String(10), nullable=False),
+        sa.Column("created_at", WHEN, nullable=False),
+        sa.UniqueConstraint("incident_id", "number"),
+    )
+    op.create_table(
+        "status_page_incidents",
+        sa.Column("incident_id", sa.String(100), primary_key=True),
+        sa.Column("name", sa.String(300), nullable=False),
+        sa.Column("service", sa.String(100), nullable=False),
+        sa.Column("status", sa.String(20), nullable=False, index=True),
+        sa.Column("impact", sa.String(10), nullable=False),
+        sa.Column("components", DOCUMENT, nullable=False),
+        sa.Column("created_at", WHEN, nullable=False),
+        sa.Column("updated_at", WHEN, nullable=False, index=True),
+        sa.Column("resolved_at", WHEN),
+    )
+    op.create_table(
+        "status_page_updates",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column(
+            "incident_id", sa.String(100),
+            sa.ForeignKey("status_page_incidents.incident_id", ondelete="CASCADE"), nullable=False,
+        ),
+        sa.Column("key", sa.String(200), nullable=False, comment="the idempotency key: a retried update is not posted twice"),
+        sa.Column("status", sa.String(20), nullable=False),
+        sa.Column("body", sa.Text, nullable=False),
+        sa.Column("at", WHEN, nullable=False),
+        sa.UniqueConstraint("incident_id", "key"),
+    )
+    op.create_table(
+        "status_page_components",
+        sa.Column("name", sa.String(200), primary_key=True),
+        sa.Column("status", sa.String(30), nullable=False),
+        sa.Column("updated_at", WHEN, nullable=False),
+    )
 
 
 def downgrade() -> None:
     for table in ("action_item_statuses", "follow_up_runs", "postmortem_drafts", "incidents"):
+        op.drop_table(table)
+    for table in ("status_page_components", "status_page_updates", "status_page_incidents", "tracker_issues",
+                  "channel_messages", "channel_bookmarks", "channels"):
         op.drop_table(table)

@@ -1,0 +1,34 @@
+"""`GET /v1/reports`: the report across archived incidents, as `warroom report`
+prints it (JSON, or markdown for a wiki page)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi.responses import PlainTextResponse
+
+from gateway import tokens
+from gateway.http import get_settings
+from gateway.reading import build_report
+from warroom import report as reports
+from warroom.settings import Settings
+
+router = APIRouter(prefix="/v1/reports", tags=["reports"], responses=tokens.REFUSALS, dependencies=[Depends(tokens.read)])
+
+
+@router.get("", summary="MTTx, MTBF, on-call load, postmortems, action items and alert fatigue across archived incidents")
+async def report(
+    since: Annotated[str, Query(description="incidents that started this long ago or later (90d, 12w, P90D); all for every one")] = "90d",
+    format: Annotated[Literal["json", "markdown"], Query()] = "json",
+    night: Annotated[str, Query(description="night hours in UTC for on-call load, START-END")] = "22-7",
+    settings: Settings = Depends(get_settings),
+) -> Any:
+    try:
+        result = await build_report(settings, since, night, datetime.now(UTC))
+    except ValueError as err:
+        raise HTTPException(422, str(err)) from None
+    if format == "markdown":
+        return PlainTextResponse(reports.to_markdown(result), media_type="text/markdown; charset=utf-8")
+    return result.model_dump(mode="json")
