@@ -45,15 +45,16 @@ def local_path(link: str) -> Path | None:
 
 
 class PostmortemActivities:
-    def __init__(self, db: Database, gateway_url: str):
+    def __init__(self, db: Database, gateway_url: str, link_secret: str | None = None):
         self.drafts = PostmortemDrafts(db)
         self.gateway_url = gateway_url
+        self.link_secret = link_secret
 
     @activity.defn
     async def write_postmortem_draft(self, req: DraftRequest) -> DraftRef:
         s = req.state
         written = await self.drafts.save(s.id, postmortem.render(s, req.generated_at), req.generated_at, replace=req.replace)
-        return DraftRef(url=postmortem.draft_url(self.gateway_url, s.id), written=written)
+        return DraftRef(url=postmortem.draft_url(self.gateway_url, s.id, self.link_secret), written=written)
 
     @activity.defn
     async def check_postmortem(self, req: CheckRequest) -> CheckResult:

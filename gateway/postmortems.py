@@ -6,19 +6,22 @@ tracker's issues (`warroom.postmortem.draft_url`).
 
 The page renders with markdown-it-py (CommonMark with tables, raw HTML off:
 every `<` in a draft is text, and `javascript:` links stay text) under a
-Content-Security-Policy that runs no script at all. The pages carry no token
-check: a browser following a link from Slack or Jira sends none, so put the
-gateway behind your SSO proxy if drafts must not be open to whoever reaches it.
+Content-Security-Policy that runs no script at all. A browser following a
+link from Slack or Jira sends no token, so once the gateway has API tokens a
+page opens with the key its shared link carries (`WARROOM_LINK_SECRET` signs
+it per incident) or with a token that has the read scope; without tokens, as
+on a laptop, the pages are open like the rest of the API.
 """
 
 from __future__ import annotations
 
 import json
+from hmac import compare_digest
 from datetime import datetime
 from html import escape
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from markdown_it import MarkdownIt
 from pydantic import Field
@@ -26,7 +29,7 @@ from pydantic import Field
 from client.incidents import incident_id
 from store.db import Database
 from store.postmortems import Draft, PostmortemDrafts
-from warroom.postmortem import draft_url
+from warroom.postmortem import draft_url, link_key
 from warroom.settings import Settings
 from gateway import tokens
 from gateway.http import get_settings
@@ -47,8 +50,25 @@ code{background:#f6f8fa;padding:1px 4px;border-radius:4px}nav{font-size:.9rem;co
 """
 
 
+# A read token, or the `key` query parameter of the link warroom shared.
+BY_LINK = {
+    "security": [{tokens.READ: []}],
+    "parameters": [{"name": "key", "in": "query", "required": False, "schema": {"type": "string"},
+                    "description": "the key in the draft's shared link (WARROOM_LINK_SECRET); instead of a read token"}],
+}
+
+
 class DraftOut(Draft):
     url: str = Field(description="the draft's page; append .md for the markdown")
+
+
+def allowed(request: Request, incident: str, settings: Settings) -> None:
+    """Let the page through with its link's key, else ask for a read token (a 401 or 403)."""
+    given = request.query_params.get("key", "")
+    secret = settings.link_secret.get_secret_value() if settings.link_secret else ""
+    if secret and given and compare_digest(given, link_key(secret, incident_id(incident))):
+        return
+    request.app.state.tokens.check(request.headers.get("authorization", "").encode("latin-1"), tokens.READ)
 
 
 async def found(incident: str, settings: Settings) -> Draft:
@@ -68,15 +88,18 @@ async def found(incident: str, settings: Settings) -> Draft:
 )
 async def draft_json(incident: str, settings: Settings = Depends(get_settings)) -> DraftOut:
     draft = await found(incident, settings)
-    return DraftOut(**draft.model_dump(), url=draft_url(settings.gateway_url, draft.incident_id))
+    secret = settings.link_secret.get_secret_value() if settings.link_secret else None
+    return DraftOut(**draft.model_dump(), url=draft_url(settings.gateway_url, draft.incident_id, secret))
 
 
 # Before the page's route, whose {incident} would take "inc-1.md" whole.
 @router.get(
     "/postmortems/{incident}.md", response_class=PlainTextResponse, summary="A postmortem draft's markdown, as stored",
-    responses={200: {"content": {"text/markdown": {}}}, 404: {"description": "no draft for this incident"}},
+    responses={200: {"content": {"text/markdown": {}}}, **tokens.REFUSALS, 404: {"description": "no draft for this incident"}},
+    openapi_extra=BY_LINK,
 )
-async def draft_markdown(incident: str, settings: Settings = Depends(get_settings)) -> Response:
+async def draft_markdown(request: Request, incident: str, settings: Settings = Depends(get_settings)) -> Response:
+    allowed(request, incident, settings)
     try:
         draft = await found(incident, settings)
     except HTTPException as refused:
@@ -86,15 +109,18 @@ async def draft_markdown(incident: str, settings: Settings = Depends(get_setting
 
 @router.get(
     "/postmortems/{incident}", response_class=HTMLResponse, summary="A postmortem draft as a web page",
-    responses={404: {"description": "no draft for this incident"}},
+    responses={**tokens.REFUSALS, 404: {"description": "no draft for this incident"}},
+    openapi_extra=BY_LINK,
 )
-async def draft_page(incident: str, settings: Settings = Depends(get_settings)) -> HTMLResponse:
+async def draft_page(request: Request, incident: str, settings: Settings = Depends(get_settings)) -> HTMLResponse:
+    allowed(request, incident, settings)
     try:
         draft = await found(incident, settings)
     except HTTPException as refused:
         return HTMLResponse(page("No postmortem draft", f"<p>{escape(refused.detail)}</p>"), 404, headers=HEADERS)
     meta, body = front_matter(draft.markdown)
-    source = escape(quote(draft.incident_id, safe="") + ".md")  # beside this page: /postmortems/<incident>.md
+    key = f"?key={quote(request.query_params['key'])}" if "key" in request.query_params else ""
+    source = escape(quote(draft.incident_id, safe="") + ".md" + key)  # beside this page: /postmortems/<incident>.md
     nav = (
         f'<nav>Draft generated {_when(draft.generated_at)}, stored {_when(draft.updated_at)} · '
         f'<a href="{source}" type="text/markdown">markdown</a></nav>'

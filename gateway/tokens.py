@@ -190,6 +190,11 @@ class Tokens:
                 "WARROOM_WEBHOOK_TOKEN is deprecated: it is the token named 'webhook' with the ingest, read and "
                 "respond scopes; move it into WARROOM_TOKENS as webhook:ingest+read+respond:<token>"
             )
+        if READ in self.guarded and settings.link_secret is None:
+            log.warning(
+                "WARROOM_LINK_SECRET is not set: postmortem links shared in chat and the tracker open only with a "
+                "read token, which a browser does not send; set it (any long random string) for the worker and gateway"
+            )
         if not self.api and not _loopback(settings.http_host):
             log.warning(
                 "NO API TOKENS: the gateway listens on %s and anyone who reaches it can post alerts, declare and "

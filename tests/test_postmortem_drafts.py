@@ -137,16 +137,31 @@ def test_markdown_links_cannot_run_script():
     assert "href" not in html and "<img" not in html
 
 
-async def test_the_json_needs_the_read_scope_and_the_page_a_browser_opens_does_not(database_url):
+async def test_with_tokens_a_draft_opens_with_its_links_key_or_a_read_token(database_url):
+    """A browser following the shared link sends no token: the link's key opens
+    that one draft; without it the page wants a read token like the JSON."""
+    secret = "link-secret-0123456789abcdef"
     settings = Settings(
-        config=None, database_url=SecretStr(database_url), public_url=PUBLIC,
+        config=None, database_url=SecretStr(database_url), public_url=PUBLIC, link_secret=SecretStr(secret),
         tokens=SecretStr("ci:ingest:ingest-token-0123456789,reader:read:read-token-0123456789"),
     )
-    await PostmortemActivities(Database(database_url), PUBLIC).write_postmortem_draft(draft())
+    shared = (await PostmortemActivities(Database(database_url), PUBLIC, secret).write_postmortem_draft(draft())).url
+    other = (await PostmortemActivities(Database(database_url), PUBLIC, secret).write_postmortem_draft(
+        draft(state=incident().model_copy(update={"id": "inc-0043"}))
+    )).url
+    assert shared.startswith(f"{PUBLIC}/postmortems/inc-0042?key=") and shared != other.replace("inc-0043", "inc-0042")
+    key = shared.partition("?")[2]
+    reader = {"Authorization": "Bearer read-token-0123456789"}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(settings, client=None)), base_url=PUBLIC) as http:  # type: ignore[arg-type]
         assert (await http.get("/v1/postmortems/inc-0042")).status_code == 401
         wrong = await http.get("/v1/postmortems/inc-0042", headers={"Authorization": "Bearer ingest-token-0123456789"})
         assert wrong.status_code == 403
-        right = await http.get("/v1/postmortems/inc-0042", headers={"Authorization": "Bearer read-token-0123456789"})
-        assert right.status_code == 200
-        assert (await http.get("/postmortems/inc-0042")).status_code == 200
+        right = await http.get("/v1/postmortems/inc-0042", headers=reader)
+        assert right.status_code == 200 and right.json()["url"] == shared
+        page = await http.get(shared)
+        assert page.status_code == 200 and f'inc-0042.md?{key}' in page.text, "the page links its markdown with the key"
+        assert (await http.get(f"/postmortems/inc-0042.md?{key}")).status_code == 200
+        assert (await http.get("/postmortems/inc-0042")).status_code == 401, "no key, no token"
+        assert (await http.get("/postmortems/inc-0042?key=0123456789abcdef0123456789abcdef")).status_code == 401
+        assert (await http.get(f"/postmortems/inc-0043?{key}")).status_code == 401, "one draft's key opens no other"
+        assert (await http.get("/postmortems/inc-0042", headers=reader)).status_code == 200

@@ -244,11 +244,15 @@ def test_an_open_gateway_on_a_public_address_warns_loudly(tmp_path, caplog):
         for host in ("127.0.0.1", "::1", "localhost"):
             create_app(settings(tmp_path, http_host=host), TemporalDown())  # type: ignore[arg-type]
         assert caplog.records == []
-        create_app(settings(tmp_path, http_host="0.0.0.0", tokens=TOKENS), TemporalDown())  # type: ignore[arg-type]
+        create_app(settings(tmp_path, http_host="0.0.0.0", tokens=TOKENS, link_secret="s" * 32), TemporalDown())  # type: ignore[arg-type]
         assert caplog.records == []
         create_app(settings(tmp_path, http_host="0.0.0.0"), TemporalDown())  # type: ignore[arg-type]
+        (warning,) = caplog.records
+        assert warning.levelno == logging.WARNING and "NO API TOKENS" in warning.getMessage() and "0.0.0.0" in warning.getMessage()
+        caplog.clear()
+        create_app(settings(tmp_path, tokens=TOKENS), TemporalDown())  # type: ignore[arg-type]
     (warning,) = caplog.records
-    assert warning.levelno == logging.WARNING and "NO API TOKENS" in warning.getMessage() and "0.0.0.0" in warning.getMessage()
+    assert "WARROOM_LINK_SECRET" in warning.getMessage(), "shared postmortem links would not open in a browser"
 
 
 def test_no_token_reaches_the_openapi_document(tmp_path):

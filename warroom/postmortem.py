@@ -13,6 +13,8 @@ repository. The gateway serves it at `draft_url`: the link warroom shares.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import datetime, timedelta
 from urllib.parse import quote, unquote
 
@@ -33,9 +35,17 @@ def file_name(state: IncidentState) -> str:
     return f"{state.id}.md"
 
 
-def draft_url(base: str, incident_id: str) -> str:
-    """Where the gateway serves an incident's draft; `base` is its public URL."""
-    return f"{base.rstrip('/')}/postmortems/{quote(incident_id, safe='')}"
+def draft_url(base: str, incident_id: str, secret: str | None = None) -> str:
+    """Where the gateway serves an incident's draft; `base` is its public URL.
+    With the link secret the URL carries the draft's key: whoever has the link
+    (the channel, the DM, the tracker's issue) opens it without a token."""
+    url = f"{base.rstrip('/')}/postmortems/{quote(incident_id, safe='')}"
+    return f"{url}?key={link_key(secret, incident_id)}" if secret else url
+
+
+def link_key(secret: str, incident_id: str) -> str:
+    """The draft's key: an HMAC of its incident id, so one draft's link opens no other."""
+    return hmac.new(secret.encode(), incident_id.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def drafted_incident(link: str, base: str) -> str | None:

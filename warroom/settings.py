@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8080
     public_url: str | None = None
+    link_secret: SecretStr | None = None  # signs postmortem links, so they open without a token
     tokens: SecretStr | None = None  # named bearer tokens with scopes: gateway/tokens.py
     tokens_file: Path | None = None  # the same, from a file (a mounted Kubernetes secret)
     webhook_token: SecretStr | None = None  # deprecated: the token named `webhook` (ingest, read, respond)

@@ -44,7 +44,8 @@ def build_activities(settings: Settings, client: Client) -> list[Callable[..., A
     tracker = tracker_backend(settings)
     chat_acts = ChatActivities(chat)
     paging = PagingActivities(chat, settings.policy, pager(settings))
-    postmortems = PostmortemActivities(Database(settings.database), settings.gateway_url)
+    link_secret = settings.link_secret.get_secret_value() if settings.link_secret else None
+    postmortems = PostmortemActivities(Database(settings.database), settings.gateway_url, link_secret)
     followup = FollowUpActivities(client, settings, chat, tracker, Database(settings.database))
     return [
         chat_acts.open_channel,
