@@ -83,6 +83,7 @@ async def test_two_workers_sharing_postgresql_archive_each_incident_once_through
                 resolve = {"by": "alice", "summary": "reindexed"}
                 await persist(lambda: client.get_workflow_handle(incident_id).execute_update("resolve", resolve, id=f"resolve-{n}", result_type=m.Receipt))
             for _ in range(600):
+                assert all(proc.returncode is None for proc in workers.values()), "a worker exited: see worker-*.log"
                 running = await archives_in_flight(client, ids)
                 if len(running) == INCIDENTS:
                     break
