@@ -245,11 +245,11 @@ def report(
 async def local_report(settings: Settings, since: str, night: str) -> reports.Report:
     """The report from this machine's database (no Temporal needed)."""
     try:
-        if problem := await check_schema(settings.database):
-            raise Failure(problem)
         return await build_report(settings, since, night, datetime.now(UTC))
     except ValueError as exc:
         raise Failure(str(exc)) from None
+    except SQLAlchemyError as err:  # the schema is checked only when the read failed: a report starts fast
+        raise Failure(await check_schema(settings.database) or f"cannot read the archive: {err}") from None
     finally:
         await dispose_all()
 

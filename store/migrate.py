@@ -1,24 +1,29 @@
 """Bring a database to the newest schema: `warroom db upgrade`, `warroom up`,
 and the Kubernetes migration Job. Safe to run again, and from several
 processes at once on PostgreSQL (Alembic's version row is updated in the
-migration's own transaction)."""
+migration's own transaction).
+
+Alembic is imported where it is used: commands that only read the database
+(`warroom report`, `list`, `show`) start without it."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
 from store.db import engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["connection"] = connection
@@ -33,6 +38,8 @@ async def upgrade(url: str) -> str:
     """Upgrade to the newest revision; returns it."""
     if path := sqlite_file(url):
         path.parent.mkdir(parents=True, exist_ok=True)
+    from alembic import command
+
     async with engine(url).begin() as connection:
         await connection.run_sync(lambda sync: command.upgrade(config(sync), "head"))
         return await connection.run_sync(current)
@@ -47,8 +54,12 @@ async def revision(url: str) -> str | None:
 
 
 def current(connection: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     return MigrationContext.configure(connection).get_current_revision()
 
 
 def head() -> str:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(config()).get_current_head() or ""
