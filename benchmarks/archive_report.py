@@ -28,7 +28,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from benchmarks.common import write_section
-from cli.main import archived_facts
 from store.archive import Archive
 from store.db import Database, dispose_all
 from store.followups import FollowUps, Observed
@@ -81,6 +80,14 @@ async def fill(url: str, count: int, now: datetime) -> tuple[float, int, int]:
     sizes = [(len(s.model_dump_json()), len(report.Facts.of(s).model_dump_json())) for s in states[:100]]
     await dispose_all()
     return seconds, sum(r for r, _ in sizes) // len(sizes), sum(f for _, f in sizes) // len(sizes)
+
+
+async def archived_facts(url: str, since: datetime) -> list[report.Facts]:
+    """What `warroom report` reads (gateway.reading.build_report), in a loop of its own."""
+    try:
+        return await Archive(Database(url)).facts(since)
+    finally:
+        await dispose_all()
 
 
 def in_process(url: str, count: int) -> list[float]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,6 +19,10 @@ from sqlalchemy.sql.dml import Insert
 # Per event loop: a connection belongs to the loop that opened it (the CLI runs
 # each command in a loop of its own, tests in theirs).
 _engines: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, AsyncEngine]] = weakref.WeakKeyDictionary()
+# SQLite takes one writer at a time and makes the others sleep and retry (its
+# busy handler backs off up to 100 ms a try): a process's own writers queue here
+# instead, in order, and only other processes' writes wait in SQLite.
+_sqlite_writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = weakref.WeakKeyDictionary()
 
 
 class Database:
@@ -34,8 +39,13 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        async with AsyncSession(engine(self.url), expire_on_commit=False) as session, session.begin():
+        async with self._writer(), AsyncSession(engine(self.url), expire_on_commit=False) as session, session.begin():
             yield session
+
+    def _writer(self) -> asyncio.Lock | contextlib.nullcontext[None]:
+        if self.dialect != "sqlite":
+            return contextlib.nullcontext()
+        return _sqlite_writers.setdefault(asyncio.get_running_loop(), {}).setdefault(self.url, asyncio.Lock())
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
