@@ -71,6 +71,15 @@ def allowed(request: Request, incident: str, settings: Settings) -> None:
     request.app.state.tokens.check(request.headers.get("authorization", "").encode("latin-1"), tokens.READ)
 
 
+async def opened(request: Request, incident: str, settings: Settings) -> Draft | str:
+    """The draft a page shows once it may be opened (else a 401 or 403), or why there is none."""
+    allowed(request, incident, settings)
+    try:
+        return await found(incident, settings)
+    except HTTPException as refused:
+        return str(refused.detail)
+
+
 async def found(incident: str, settings: Settings) -> Draft:
     """The incident's draft, or a 404 that says how one comes to exist."""
     wanted = incident_id(incident)
@@ -99,11 +108,9 @@ async def draft_json(incident: str, settings: Settings = Depends(get_settings)) 
     openapi_extra=BY_LINK,
 )
 async def draft_markdown(request: Request, incident: str, settings: Settings = Depends(get_settings)) -> Response:
-    allowed(request, incident, settings)
-    try:
-        draft = await found(incident, settings)
-    except HTTPException as refused:
-        return PlainTextResponse(refused.detail + "\n", 404)
+    draft = await opened(request, incident, settings)
+    if isinstance(draft, str):
+        return PlainTextResponse(draft + "\n", 404)
     return Response(draft.markdown, media_type="text/markdown; charset=utf-8", headers=HEADERS)
 
 
@@ -113,11 +120,9 @@ async def draft_markdown(request: Request, incident: str, settings: Settings = D
     openapi_extra=BY_LINK,
 )
 async def draft_page(request: Request, incident: str, settings: Settings = Depends(get_settings)) -> HTMLResponse:
-    allowed(request, incident, settings)
-    try:
-        draft = await found(incident, settings)
-    except HTTPException as refused:
-        return HTMLResponse(page("No postmortem draft", f"<p>{escape(refused.detail)}</p>"), 404, headers=HEADERS)
+    draft = await opened(request, incident, settings)
+    if isinstance(draft, str):
+        return HTMLResponse(page("No postmortem draft", f"<p>{escape(draft)}</p>"), 404, headers=HEADERS)
     meta, body = front_matter(draft.markdown)
     key = f"?key={quote(request.query_params['key'])}" if "key" in request.query_params else ""
     source = escape(quote(draft.incident_id, safe="") + ".md" + key)  # beside this page: /postmortems/<incident>.md
