@@ -57,6 +57,7 @@ async def test_signed_commands_drive_the_incident(warroom):
         pushed = {"service": "checkout", "kind": "config", "what": "eu-west-1 pool size", "who": "ci"}
         change = (await http.post("/v1/changes", json=pushed)).json()["id"]
         handle = await warroom.declare("Checkout errors", severity="SEV2", service="checkout")
+        await warroom.state(handle)  # mobilized: the pushed change is among its first suspects, as the channel shows
         short = handle.id.removeprefix("inc-")
         response = await slash(http, f"{handle.id} ack")
         assert response.status_code == 200
