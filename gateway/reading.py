@@ -51,7 +51,15 @@ async def find_incidents(
         level = m.Severity.parse(severity) if severity else None
         rows += await Archive(db).listing(level, service, since, limit)
     unique = {row["id"]: row for row in rows}  # a closing incident may still run a moment
-    return sorted(unique.values(), key=lambda row: str(row["declared_at"]), reverse=True)[:limit]
+    return sorted(unique.values(), key=_declared, reverse=True)[:limit]
+
+
+def _declared(row: dict[str, Any]) -> datetime:
+    try:
+        when = datetime.fromisoformat(str(row["declared_at"]))
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 async def find_incident(client: Client, db: Database, incident: str) -> dict[str, Any]:

@@ -97,7 +97,7 @@ class Archive:
         return [
             {
                 "id": incident_id, "severity": sev, "phase": "closed", "service": svc, "commander": (roles or {}).get("commander", ""),
-                "declared_at": (metrics or {}).get("declared_at", ""), "title": title, "status": "archived",
+                "declared_at": _shown((metrics or {}).get("declared_at")), "title": title, "status": "archived",
             }
             for incident_id, sev, svc, title, roles, metrics in rows
         ]
@@ -114,6 +114,11 @@ class Archive:
             for incident_id, service, severity, items in rows
             if items
         ]
+
+
+def _shown(declared_at: str | None) -> str:
+    """As Temporal's rows show their start (`str(datetime)`), so one list reads and sorts alike."""
+    return str(datetime.fromisoformat(declared_at)) if declared_at else ""
 
 
 def _with_statuses(state: IncidentState, statuses: dict[tuple[str, int], Observed]) -> IncidentState:

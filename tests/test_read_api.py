@@ -59,6 +59,7 @@ async def test_remote_report_list_and_show_match_the_local_ones(archived, env, t
         assert {row["id"] for row in remote_rows} == {s.id for s in ARCHIVE}
         assert [row["declared_at"] for row in remote_rows] == sorted((row["declared_at"] for row in remote_rows), reverse=True)
         assert {row["phase"] for row in remote_rows} == {"closed"}
+        assert all(row["declared_at"][10] == " " for row in remote_rows), "written as Temporal's rows are: one list sorts alike"
 
         code, out, _ = await warroom("show", "a", "--json", **remote)
         assert code == 0 and json.loads(out)["id"] == "inc-a" and json.loads(out)["phase"] == "closed"
