@@ -10,8 +10,6 @@ request does).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -21,17 +19,6 @@ from store.db import Database
 from store.postmortems import PostmortemDrafts
 from warroom import blameless, postmortem
 from warroom.rules.requests import DraftRequest, DraftRef, CheckRequest, CheckResult
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Replace `path` in one step, so a crash leaves the old file or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as out:
-        out.write(text)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(tmp, path)
 
 
 def local_path(link: str) -> Path | None:

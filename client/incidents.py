@@ -3,6 +3,7 @@ starting and reading incident workflows."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
@@ -30,18 +31,19 @@ async def start_incident(client: Client, settings: Settings, workflow_id: str, i
 
 
 def list_query(
-    severity: str | None = None, phase: str | None = None, service: str | None = None, open_only: bool | None = None
+    severity: str | None = None, phase: str | None = None, service: str | None = None, since: datetime | None = None,
 ) -> str:
-    """A visibility query over incidents; raises ValueError on an unknown severity or phase."""
-    clauses = [f"WorkflowType = '{INCIDENT_WORKFLOW}'"]
+    """A visibility query over open incidents (closed ones are read from the
+    archive); raises ValueError on an unknown severity or phase."""
+    clauses = [f"WorkflowType = '{INCIDENT_WORKFLOW}'", "ExecutionStatus = 'Running'"]
     if severity:
         clauses.append(f"{SEVERITY.name} = '{m.Severity.parse(severity).value}'")
     if phase:
         clauses.append(f"{PHASE.name} = '{m.Phase(phase.lower()).value}'")
     if service:
         clauses.append(f"{SERVICE.name} = '{_literal(service)}'")
-    if open_only is not None:
-        clauses.append("ExecutionStatus = 'Running'" if open_only else "ExecutionStatus != 'Running'")
+    if since:
+        clauses.append(f"StartTime >= '{since.astimezone(UTC).isoformat()}'")
     return " AND ".join(clauses)
 
 

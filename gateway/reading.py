@@ -41,9 +41,7 @@ async def find_incidents(
 ) -> list[dict[str, Any]]:
     """Newest first: open incidents from Temporal's visibility, closed ones from
     the archive (which outlives Temporal's retention). ValueError on a bad filter."""
-    query = list_query(severity, phase, service, open_only=True)
-    if since:
-        query += f" AND StartTime >= '{since.astimezone(UTC).isoformat()}'"
+    query = list_query(severity, phase, service, since)
     want_open = open_only is not False and phase != m.Phase.CLOSED.value
     want_closed = open_only is not True and phase in (None, m.Phase.CLOSED.value)
     rows = await list_incidents(client, query, limit) if want_open else []

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from store.db import Database
+from store.db import Database, utc
 from store.tables import postmortem_drafts as drafts
 
 
@@ -51,9 +51,5 @@ class PostmortemDrafts:
             row = (await session.execute(select(drafts).where(drafts.c.incident_id == incident_id))).mappings().first()
         if row is None:
             return None
-        return Draft(**{**row, "generated_at": _utc(row["generated_at"]), "updated_at": _utc(row["updated_at"])})
+        return Draft(**{**row, "generated_at": utc(row["generated_at"]), "updated_at": utc(row["updated_at"])})
 
-
-def _utc(when: datetime) -> datetime:
-    """SQLite keeps no time zone: what it gives back is the UTC that went in."""
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
