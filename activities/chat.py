@@ -19,7 +19,9 @@ from temporalio import activity
 from store.chat import ChannelLog, NewChannel
 from store.db import Database
 from warroom.models import ChannelRef
-from warroom.rules.requests import OpenChannel, ChannelPost, ChannelTopic, ChannelBookmark, ChannelArchive, DirectMessage
+from warroom.rules.requests import (
+    ChannelArchive, ChannelBookmark, ChannelInvite, ChannelPost, ChannelTopic, DirectMessage, OpenChannel,
+)
 
 
 def channel_name(declared_on: date, title: str, max_len: int = 80) -> str:
@@ -38,6 +40,7 @@ class ChatBackend(Protocol):
     async def set_topic(self, req: ChannelTopic) -> None: ...
     async def bookmark(self, req: ChannelBookmark) -> None: ...
     async def archive(self, req: ChannelArchive) -> None: ...
+    async def invite(self, req: ChannelInvite) -> None: ...
     async def direct(self, req: DirectMessage) -> None: ...
 
 
@@ -71,6 +74,9 @@ class LocalChat:
 
     async def archive(self, req: ChannelArchive) -> None:
         await self.log.archive(req.channel.name, "channel archived", f"{req.incident_id}:archive")
+
+    async def invite(self, req: ChannelInvite) -> None:
+        await self.log.add_members(req.channel.name, req.users)
 
     async def direct(self, req: DirectMessage) -> None:
         await self.log.post(f"dm-{_safe(req.user)}", "direct", req.text, req.idempotency_key)
@@ -119,6 +125,10 @@ class ChatActivities:
     @activity.defn
     async def archive_channel(self, req: ChannelArchive) -> None:
         await self.backend.archive(req)
+
+    @activity.defn
+    async def invite_to_channel(self, req: ChannelInvite) -> None:
+        await self.backend.invite(req)
 
     @activity.defn
     async def send_direct_message(self, req: DirectMessage) -> None:

@@ -122,7 +122,8 @@ class FollowUpActivities:
             f"{i.title} (due {i.due}). Close it in the tracker, or agree a new due date with the incident commander."
         )
         key = f"followup:{i.incident_id}:{i.number}:{req.today.isoformat()}"
-        await self.chat.direct(DirectMessage(incident_id=i.incident_id, user=i.owner, text=text, idempotency_key=key))
+        address = self.settings.policy.people.address(i.owner)
+        await self.chat.direct(DirectMessage(incident_id=i.incident_id, user=i.owner, text=text, idempotency_key=key, address=address))
 
     @activity.defn
     async def record_follow_up(self, rec: FollowUpRecord) -> FollowUpSummary:

@@ -33,6 +33,8 @@ class PagerDutyEvents:
     async def trigger(self, req: PageRequest, group: str | None = None) -> str:
         """Open (or, on a retry, find) the PagerDuty incident for `req.incident_id`."""
         links = [{"href": req.incident_url, "text": f"warroom incident {req.incident_id}"}] if req.incident_url else []
+        if req.channel and req.channel.url:
+            links.append({"href": req.channel.url, "text": f"incident channel #{req.channel.name}"})
         payload: dict[str, Any] = {
             "summary": f"{req.severity} {req.incident_id}: {req.title}"[:SUMMARY_LIMIT],
             "source": f"warroom/{req.service}"[:SOURCE_LIMIT],
@@ -45,6 +47,7 @@ class PagerDutyEvents:
                 "service": req.service,
                 "escalation_target": req.target,
                 "acknowledge": f"warroom ack {req.incident_id}",
+                "channel": f"#{req.channel.name}" if req.channel else None,
             },
         }
         if req.at is not None:

@@ -28,6 +28,13 @@ from warroom.rules.requests import PageRequest, PageResult, PageUpdate
 PAGERDUTY_ON_CALL = "PagerDuty on-call"
 
 
+def channel_link(req: PageRequest) -> str:
+    """` Channel: <link>`, once the incident channel is open."""
+    if req.channel is None:
+        return ""
+    return f" Channel: {req.channel.url or '#' + req.channel.name}"
+
+
 class Pager(Protocol):
     """An external pager whose incidents are keyed by the warroom incident id."""
 
@@ -47,14 +54,15 @@ class PagingActivities:
         if self.pager is not None and req.step == 0:
             await self.pager.trigger(req, self.policy.service(req.service).team)
             return PageResult(user=PAGERDUTY_ON_CALL, via=PAGERDUTY)
-        user = self.policy.resolve_target(req.service, req.target, req.at or datetime.now(UTC))
+        user = self.policy.people.handle(self.policy.resolve_target(req.service, req.target, req.at or datetime.now(UTC)))
         link = f" {req.incident_url}" if req.incident_url else ""
         text = (
             f":rotating_light: You are paged ({req.target}, step {req.step + 1}) for {req.severity} "
-            f"{req.incident_id}: {req.title}. Acknowledge with `warroom ack {req.incident_id}`.{link}"
+            f"{req.incident_id}: {req.title}. Acknowledge with `warroom ack {req.incident_id}`.{link}{channel_link(req)}"
         )
+        address = self.policy.people.address(user)
         await self.chat.direct(
-            DirectMessage(incident_id=req.incident_id, user=user, text=text, idempotency_key=req.idempotency_key)
+            DirectMessage(incident_id=req.incident_id, user=user, text=text, idempotency_key=req.idempotency_key, address=address)
         )
         return PageResult(user=user, via="chat")
 

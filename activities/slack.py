@@ -11,8 +11,12 @@ earlier result:
   key, and the recent history is searched for it before posting;
 - bookmarks are matched by title, archiving accepts `already_archived`.
 
-Responders are invited by Slack user id; a responder written as an e-mail
-address is resolved with `users.lookupByEmail` (warroom.toml may use either).
+People are invited and messaged by Slack user id (Slack refuses names with
+`user_not_found`); one known only by e-mail address is resolved with
+`users.lookupByEmail`, and the answer remembered in warroom's database
+(`store.identities`), so each person is looked up once. Someone with neither
+cannot be reached here: the direct message fails with that reason, and the
+incident tells its channel instead (`warroom.rules.people`).
 """
 
 from __future__ import annotations
@@ -26,9 +30,13 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from activities.chat import ChannelArchive, ChannelBookmark, ChannelPost, ChannelTopic, DirectMessage, OpenChannel, channel_name
+from activities.chat import (
+    ChannelArchive, ChannelBookmark, ChannelInvite, ChannelPost, ChannelTopic, DirectMessage, OpenChannel, channel_name,
+)
 from activities.failures import final, from_status, redact, retryable
+from store.identities import Identities
 from warroom.models import ChannelRef
+from warroom.people import is_slack_user
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +54,10 @@ def marker(incident_id: str) -> str:
 
 
 class SlackChat:
-    def __init__(self, token: str, api_url: str):
+    def __init__(self, token: str, api_url: str, identities: Identities | None = None):
         self.token = token
         self.client = AsyncWebClient(token=token, base_url=api_url, timeout=20, retry_handlers=[])
+        self.identities = identities
         self._identity: dict[str, Any] | None = None
 
     # --- ChatBackend ------------------------------------------------------------------
@@ -79,10 +88,15 @@ class SlackChat:
     async def archive(self, req: ChannelArchive) -> None:
         await self._call("conversations_archive", channel=req.channel.id, accept={"already_archived"})
 
+    async def invite(self, req: ChannelInvite) -> None:
+        await self._invite(req.channel.id, req.users)
+
     async def direct(self, req: DirectMessage) -> None:
-        user = await self._user_id(req.user)
+        who = req.address or req.user
+        user = await self._user_id(who)
         if user is None:
-            raise final(SERVICE, f"no Slack user for {req.user!r}")
+            how = "no Slack account has that e-mail address" if "@" in who else "no Slack user id or e-mail address is configured"
+            raise final(SERVICE, f"{req.user} has no Slack identity: {how}")
         opened = await self._call("conversations_open", users=user)
         await self._post_once(opened["channel"]["id"], req.text, req.idempotency_key)
 
@@ -141,7 +155,7 @@ class SlackChat:
         for who in invite:
             user = await self._user_id(who)
             if user is None:
-                log.warning("not inviting %s: no Slack user with that address", who)
+                log.warning("not inviting %s: no Slack user id, and no Slack user with that address", who)
                 continue
             if user in members:
                 continue
@@ -185,10 +199,19 @@ class SlackChat:
         return self._identity
 
     async def _user_id(self, who: str) -> str | None:
-        if "@" not in who:
+        """A Slack user id as is; an e-mail address looked up (once, then remembered); else None."""
+        if is_slack_user(who):
             return who
+        if "@" not in who:
+            return None
+        if self.identities and (known := await self.identities.get(who)):
+            return known
         found = await self._call("users_lookupByEmail", email=who, accept={"users_not_found"})
-        return found["user"]["id"] if found.get("ok") else None
+        if not found.get("ok"):
+            return None
+        if self.identities:
+            await self.identities.remember(who, found["user"]["id"])
+        return found["user"]["id"]
 
     # --- transport --------------------------------------------------------------------
 

@@ -75,6 +75,14 @@ class ChannelLog:
         async with self.db.transaction() as session:
             await session.execute(insert.on_conflict_do_update(index_elements=[bookmarks.c.channel, bookmarks.c.title], set_={"link": link}))
 
+    async def add_members(self, channel: str, people: list[str]) -> None:
+        """Add whoever is not a member yet (a retry adds no one twice)."""
+        async with self.db.transaction() as session:  # a no-op write first: it locks the row (see above)
+            await session.execute(update(channels).where(channels.c.name == channel).values(archived=channels.c.archived))
+            members = await session.scalar(select(channels.c.members).where(channels.c.name == channel))
+            if members is not None and (new := [p for p in people if p not in members]):
+                await session.execute(update(channels).where(channels.c.name == channel).values(members=members + new))
+
     async def archive(self, channel: str, text: str, key: str) -> None:
         """Mark the channel archived and log it (once by `key`), together."""
         async with self.db.transaction() as session:

@@ -61,7 +61,7 @@ channels = Table(
     Column("incident_id", String(100), nullable=False, index=True),
     Column("topic", Text, nullable=False),
     Column("archived", Boolean, nullable=False),
-    Column("members", Document, nullable=False, comment="the people invited at opening"),
+    Column("members", Document, nullable=False, comment="the people invited"),
     Column("created_at", When, nullable=False),
 )
 
@@ -132,4 +132,14 @@ status_page_components = Table(
     Column("name", String(200), primary_key=True),
     Column("status", String(30), nullable=False),
     Column("updated_at", When, nullable=False),
+)
+
+# People's accounts in other services found by e-mail (Slack users.lookupByEmail,
+# Jira user search), remembered so each is asked once, by every worker.
+identities = Table(
+    "identities", metadata,
+    Column("service", String(20), primary_key=True),
+    Column("email", String(320), primary_key=True),
+    Column("account", String(200), nullable=False, comment="the service's id for the person"),
+    Column("found_at", When, nullable=False),
 )

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from warroom.durations import parse_duration
 from warroom.models import Impact, Severity
+from warroom.people import People, Team
 from warroom.signals import SignalQueries
 
 
@@ -179,6 +180,8 @@ class Policy(Config):
     rotations: dict[str, Rotation] = Field(default_factory=dict)
     timing: Timing = Field(default_factory=Timing)
     bridge: BridgeConfig = Field(default_factory=BridgeConfig)
+    people: People = Field(default_factory=People, description="[people.<handle>]: warroom.people")
+    teams: dict[str, Team] = Field(default_factory=dict, description="[teams.<name>]: on-call group, business hours")
     default_severity: Severity = Severity.SEV3
 
     _sev_keys = field_validator("severities", mode="before")(
@@ -196,6 +199,9 @@ class Policy(Config):
 
     def service(self, name: str) -> ServiceConfig:
         return self.services.get(name) or ServiceConfig()
+
+    def team(self, service: str) -> Team:
+        return self.teams.get(self.service(service).team or "") or Team()
 
     def bridge_link(self, incident_id: str, service: str, severity: Severity) -> str | None:
         return self.bridge.link(incident_id, service, self.service(service).team, severity)

@@ -28,6 +28,7 @@ from activities.statuspage import LocalStatusPage, StatusPageActivities, StatusP
 from activities.statuspage_api import StatusPageAPI
 from activities.tracker import LocalTracker, TrackerActivities, TrackerBackend
 from store.db import Database
+from store.identities import Identities
 import warroom
 from warroom.settings import Settings
 from workflows.changes import ChangesWorkflow
@@ -53,6 +54,7 @@ def build_activities(settings: Settings, client: Client) -> list[Callable[..., A
         chat_acts.set_channel_topic,
         chat_acts.archive_channel,
         chat_acts.send_direct_message,
+        chat_acts.invite_to_channel,
         chat_acts.bookmark_channel,
         StatusPageActivities(status).publish_status,
         TrackerActivities(tracker).create_action_item,
@@ -75,7 +77,8 @@ def build_activities(settings: Settings, client: Client) -> list[Callable[..., A
 def chat_backend(settings: Settings) -> ChatBackend:
     """Slack when a bot token is set, else channel logs in the database."""
     if settings.slack_bot_token:
-        return SlackChat(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+        identities = Identities(Database(settings.database), "slack")
+        return SlackChat(settings.slack_bot_token.get_secret_value(), settings.slack_api_url, identities)
     return LocalChat(Database(settings.database))
 
 

@@ -38,6 +38,7 @@ ACTIVITIES: dict[Operation, Callable[..., Any]] = {
     Operation.BOOKMARK: ChatActivities.bookmark_channel,
     Operation.ARCHIVE_CHANNEL: ChatActivities.archive_channel,
     Operation.DIRECT_MESSAGE: ChatActivities.send_direct_message,
+    Operation.INVITE: ChatActivities.invite_to_channel,
     Operation.LIST_RECENT_CHANGES: ChangeActivities.list_recent_changes,
     Operation.PUBLISH_STATUS: StatusPageActivities.publish_status,
     Operation.PAGE: PagingActivities.page_responder,

@@ -21,6 +21,7 @@ WRITES = {
     "conversations.archive", "bookmarks.add", "chat.postMessage", "conversations.open",
 }
 NAME_OK = re.compile(r"[a-z0-9_-]+")
+USER_ID = re.compile(r"[UW][A-Z0-9]+")
 
 
 def truthy(value: Any) -> bool:
@@ -168,6 +169,8 @@ class FakeSlack:
 
     def m_conversations_open(self, params: dict[str, Any]) -> Response:
         user = params["users"]
+        if not USER_ID.fullmatch(user):  # Slack wants user ids; a name or an e-mail address is `user_not_found`
+            return self.error("user_not_found")
         cid = f"D-{user}"
         self.channels.setdefault(cid, {
             "id": cid, "name": cid, "creator": user, "is_archived": False, "is_im": True,

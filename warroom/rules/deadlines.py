@@ -106,10 +106,10 @@ class DeadlineRules:
 
     def remind_status_update(self: Lifecycle, d: Deadline, now: datetime) -> None:
         """Overdue: remind whoever communicates, then again one cadence later."""
-        who = self.state.roles.get(Role.COMMS_LEAD) or self.state.roles.get(Role.COMMANDER) or "@here"
+        who = self.state.roles.get(Role.COMMS_LEAD) or self.state.roles.get(Role.COMMANDER)
         late = humanize(now - d.due) if now > d.due else "now"
-        self.log(now, "warroom", "reminder", f"status update overdue ({late}); reminded {who}")
-        self.post(wording.update_overdue(self.state, who, late), "Remind: status update overdue")
+        self.log(now, "warroom", "reminder", f"status update overdue ({late}); reminded {who or 'everyone'}")
+        self.post(wording.update_overdue(self.state, self.mention(who) if who else self.everyone(), late), "Remind: status update overdue")
         d.reminders += 1
         d.next_fire = now + (self.rules.update_cadence or CADENCE_WHEN_UNSET)
 
@@ -120,8 +120,8 @@ class DeadlineRules:
     def remind_roles(self: Lifecycle, d: Deadline, now: datetime) -> None:
         missing = [r.value for r in LEADS if r not in self.state.roles]
         self.log(now, "warroom", "reminder", "unassigned roles: " + ", ".join(missing))
-        who = self.state.roles.get(Role.COMMANDER, "@here")
-        self.post(wording.roles_missing(self.state, who, missing), "Remind: roles unassigned")
+        who = self.state.roles.get(Role.COMMANDER)
+        self.post(wording.roles_missing(self.state, self.mention(who) if who else self.everyone(), missing), "Remind: roles unassigned")
         d.reminders += 1
         d.next_fire = now + (self.rules.roles_required_within or ROLES_CHECK_WHEN_UNSET)
 
@@ -153,8 +153,11 @@ class DeadlineRules:
 
     def _paged(self: Lifecycle, now: datetime, target: str, step: int, result: PageResult) -> None:
         s = self.state
+        result = result.model_copy(update={"user": self.policy.people.handle(result.user)})
         s.pages.append(PageRecord(at=now, target=target, user=result.user, step=step, via=result.via))
         self.log(now, "warroom", "paged", f"paged {result.user} ({target}) via {result.via}")
+        if result.via != PAGERDUTY:
+            self.invite(result.user)
         if result.via == PAGERDUTY:  # catch PagerDuty up on what happened while the page was on its way
             if s.metrics.acknowledged_at is not None:
                 self.update_pager("acknowledge")

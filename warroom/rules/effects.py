@@ -25,6 +25,7 @@ class Operation(StrEnum):
     BOOKMARK = "chat.bookmark_channel"
     ARCHIVE_CHANNEL = "chat.archive_channel"
     DIRECT_MESSAGE = "chat.send_direct_message"
+    INVITE = "chat.invite_to_channel"
     LIST_RECENT_CHANGES = "changes.list_recent_changes"
     PUBLISH_STATUS = "status_page.publish_status"
     PAGE = "paging.page_responder"

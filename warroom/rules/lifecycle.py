@@ -32,15 +32,16 @@ from warroom.rules.effects import Effect, Operation
 from warroom.rules.evidence import EvidenceRules
 from warroom.rules.learn import LearnRules
 from warroom.rules.messages import MESSAGES, Refused, allowed_move, checks, handles
+from warroom.rules.people import PeopleRules
 from warroom.rules.requests import (
-    ArchiveRequest, ChannelArchive, ChannelBookmark, ChannelPost, ChannelTopic, DirectMessage, DraftRequest, FirstPost,
-    OpenChannel, StatusPost,
+    ArchiveRequest, ChannelArchive, ChannelBookmark, ChannelInvite, ChannelPost, ChannelTopic, DraftRequest, FirstPost,
+    OpenChannel, PageRequest, StatusPost,
 )
 
 ROLLBACK_CHECKLIST = ["no_irreversible_migrations", "no_irreversible_side_effects", "known_good_target"]
 
 
-class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules):
+class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules, PeopleRules):
     def __init__(self, state: IncidentState, policy: Policy):
         self.state = state
         self.policy = policy
@@ -63,6 +64,7 @@ class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules):
             metrics=Metrics(started_at=min(inp.started_at or now, now), declared_at=now),
         )
         life = cls(state, policy)
+        inp = inp.model_copy(update={"declared_by": policy.people.handle(inp.declared_by), "commander": inp.commander and policy.people.handle(inp.commander)})
         how = "declared" if inp.source == "manual" else f"opened from {inp.source} alert"
         life.log(now, inp.declared_by, "declared", f"{severity} {how}: {inp.title} (service {inp.service})")
         if inp.severity and inp.severity != classified and inp.impact != Impact():
@@ -102,15 +104,11 @@ class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules):
     def _channel_opened(self, ref: Any) -> None:
         self.state.channel = ref
 
-    def invitees(self) -> list[str]:
-        """The service's responders and everyone holding a role."""
-        s = self.state
-        return sorted(set(self.policy.service(s.service).responders + list(s.roles.values())))
-
     # --- messages -----------------------------------------------------------------------
 
     def check(self, name: str, msg: Message) -> None:
         """Refuse a message the incident cannot take now; change nothing."""
+        msg = self.identify(msg)
         reason = MESSAGES[name].refusal(self.state.id, self.state.phase)
         if reason:
             raise Refused(reason)
@@ -120,6 +118,7 @@ class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules):
 
     def handle(self, name: str, msg: Message, now: datetime) -> Any:
         """Check, move phase as the message table says, then act."""
+        msg = self.identify(msg)
         self.check(name, msg)
         self.move(MESSAGES[name].moves)
         return HANDLERS[name](self, msg, now)
@@ -169,18 +168,21 @@ class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules):
 
     @handles("acknowledge")
     def on_acknowledge(self, msg: Acknowledge, now: datetime) -> str:
+        return self.acknowledge(msg.by, now)
+
+    def acknowledge(self, by: str, now: datetime, in_pager: bool = False) -> str:
+        """Stop paging; `in_pager`: PagerDuty heard it first and needs no word of it."""
         s = self.state
         first = s.metrics.acknowledged_at is None
         if first:
             s.metrics.acknowledged_at = now
         self.stop_paging()
-        if first and msg.by != PAGERDUTY:
+        if first and not in_pager and by != PAGERDUTY:
             self.update_pager("acknowledge")
-        text = f"{msg.by} acknowledged" if first else f"{msg.by} acknowledged too"
-        if Role.COMMANDER not in s.roles:
-            s.roles[Role.COMMANDER] = msg.by
+        text = f"{by} acknowledged" + (" in PagerDuty" if in_pager else "") + ("" if first else " too")
+        if self.new_commander(by):
             text += " and is incident commander"
-        self.log(now, msg.by, "acknowledge", text)
+        self.log(now, by, "acknowledge", text)
         self.post(f":eyes: {text}.", "Post acknowledgement")
         self.refresh_topic()
         self.check_roles_met(now)
@@ -190,6 +192,7 @@ class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules):
     def on_assign(self, msg: Assign, now: datetime) -> str:
         previous = self.state.roles.get(msg.role)
         self.state.roles[msg.role] = msg.user
+        self.invite(msg.user)
         role = msg.role.value.replace("_", " ")
         text = f"handoff: {role} {previous} -> {msg.user}" if previous else f"{msg.user} is {role}"
         self.log(now, msg.by, "role", text)
@@ -305,7 +308,9 @@ class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules):
             req = req.model_copy(update={"text": wording.draft_link(self.state.id, link)})
         if isinstance(req, ChannelPost):
             return req.model_copy(update={"channel": self.state.channel})
-        if isinstance(req, (ChannelTopic, ChannelBookmark, ChannelArchive)):
+        if isinstance(req, PageRequest):
+            return req.model_copy(update={"channel": self.state.channel})
+        if isinstance(req, (ChannelTopic, ChannelBookmark, ChannelArchive, ChannelInvite)):
             return req.model_copy(update={"channel": self.state.channel}) if self.state.channel else None
         if isinstance(req, (ArchiveRequest, DraftRequest)):
             return req.model_copy(update={"state": self.state})
@@ -318,10 +323,6 @@ class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules):
             return
         key = self.next_key()
         self.effect(Operation.POST, ChannelPost(incident_id=s.id, channel=s.channel, text=text, idempotency_key=key), summary, key=key)
-
-    def notify(self, user: str, text: str, summary: str) -> None:
-        key = self.next_key()
-        self.effect(Operation.DIRECT_MESSAGE, DirectMessage(incident_id=self.state.id, user=user, text=text, idempotency_key=key), summary, key=key)
 
     def publish(self, status: PublicStatus, now: datetime, cause: str = "") -> None:
         s = self.state

@@ -63,11 +63,20 @@ class ChannelArchive(BaseModel):
     channel: ChannelRef | None = Field(None, description="filled in as the effect runs; never sent without one")
 
 
+class ChannelInvite(BaseModel):
+    """People to add to the channel: each as chat reaches them (`People.address`)."""
+
+    incident_id: str
+    channel: ChannelRef | None = Field(None, description="filled in as the effect runs; never sent without one")
+    users: list[str]
+
+
 class DirectMessage(BaseModel):
     incident_id: str
-    user: str
+    user: str = Field(description="who, as people read it (a handle)")
     text: str
     idempotency_key: str
+    address: str | None = Field(None, description="how chat reaches them: a Slack user id or an e-mail address")
 
 
 # --- Paging ------------------------------------------------------------------------------
@@ -82,6 +91,7 @@ class PageRequest(BaseModel):
     step: int
     at: datetime | None = Field(None, description="when the page was due: who is on call then")
     incident_url: str | None = None
+    channel: ChannelRef | None = Field(None, description="the incident channel, once open: the page links it")
     idempotency_key: str
 
 
@@ -158,6 +168,8 @@ class TrackerItem(BaseModel):
     due: date
     severity: Severity
     description: str
+    assignee: str | None = Field(None, description="the owner's Jira accountId (Cloud) or username (Server), if configured")
+    assignee_email: str | None = Field(None, description="to find the owner's Jira account when `assignee` is not set")
 
     @property
     def labels(self) -> list[str]:
@@ -168,6 +180,7 @@ class TrackerRef(BaseModel):
     key: str
     url: str | None = None
     status: Literal["open", "done"] = "open"
+    unassigned: str | None = Field(None, description="why the owner could not be made the assignee")
 
 
 # --- Incident archive --------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """The first schema: the incident archive, postmortem drafts, follow-ups, and
-the built-in channel log, tracker and status page.
+the built-in channel log, tracker and status page, people's remembered accounts.
 
 Revision ID: 0001
 Revises:
@@ -61,7 +61,7 @@ def upgrade() -> None:
         sa.Column("incident_id", sa.String(100), nullable=False, index=True),
         sa.Column("topic", sa.Text, nullable=False),
         sa.Column("archived", sa.Boolean, nullable=False),
-        sa.Column("members", DOCUMENT, nullable=False, comment="the people invited at opening"),
+        sa.Column("members", DOCUMENT, nullable=False, comment="the people invited"),
         sa.Column("created_at", WHEN, nullable=False),
     )
     op.create_table(
@@ -125,11 +125,18 @@ def upgrade() -> None:
         sa.Column("status", sa.String(30), nullable=False),
         sa.Column("updated_at", WHEN, nullable=False),
     )
+    op.create_table(
+        "identities",
+        sa.Column("service", sa.String(20), primary_key=True),
+        sa.Column("email", sa.String(320), primary_key=True),
+        sa.Column("account", sa.String(200), nullable=False, comment="the service's id for the person"),
+        sa.Column("found_at", WHEN, nullable=False),
+    )
 
 
 def downgrade() -> None:
     for table in ("action_item_statuses", "follow_up_runs", "postmortem_drafts", "incidents"):
         op.drop_table(table)
-    for table in ("status_page_components", "status_page_updates", "status_page_incidents", "tracker_issues",
+    for table in ("identities", "status_page_components", "status_page_updates", "status_page_incidents", "tracker_issues",
                   "channel_messages", "channel_bookmarks", "channels"):
         op.drop_table(table)
