@@ -5,8 +5,13 @@ Each action item becomes one issue labelled `warroom`, `incident-<id>` and
 attempt created the issue (and lost the answer) returns that issue. Issues of
 one incident are linked to each other with "Relates".
 
-The owner becomes the assignee (`name` on Data Center, `accountId` on Cloud);
-when Jira refuses an optional field (assignee, priority, due date are not on
+The owner becomes the assignee: on Cloud by `accountId`, the person's `jira`
+in the people directory or else the account user search finds by their e-mail
+address; on Server/Data Center by username, configured, found by e-mail, or
+the owner's handle. A retry that finds the issue sets a missing assignee, so
+an issue ends up assigned however its create went. When no account matches,
+the issue is created unassigned and the incident's timeline says why. When
+Jira refuses an optional field (assignee, priority, due date are not on
 every project's screens) the issue is created without it and the description
 says what it would have been, so the follow-up is never lost over a field.
 
@@ -58,10 +63,34 @@ class JiraTracker:
 
     def _create(self, item: TrackerItem) -> TrackerRef:
         jira = self._jira()
+        assignee, unassigned = self._assignee(jira, item)
         found = self._search(jira, f'labels = "incident-{item.incident_id}" AND labels = "action-{item.number}"')
-        key = found[0]["key"] if found else self._create_issue(jira, item)
+        if found:
+            key = found[0]["key"]
+            if assignee and not _same_user(found[0]["fields"].get("assignee"), assignee):
+                jira.issue(key, fields="assignee").update(fields={"assignee": assignee})
+        else:
+            key, refused = self._create_issue(jira, item, assignee)
+            if "assignee" in refused:
+                unassigned = f"Jira refused {item.owner} as assignee"
         self._link_siblings(jira, item, key)
-        return TrackerRef(key=key, url=f"{self.server}/browse/{key}")
+        return TrackerRef(key=key, url=f"{self.server}/browse/{key}", unassigned=unassigned)
+
+    def _assignee(self, jira: JIRA, item: TrackerItem) -> tuple[dict[str, str] | None, str | None]:
+        """The assignee field for the owner, or None and why not."""
+        cloud = jira.deploymentType == "Cloud"
+        account = item.assignee
+        if account is None and item.assignee_email:
+            users = jira.search_users(query=item.assignee_email) if cloud else jira.search_users(user=item.assignee_email)
+            matches = [u.raw for u in users if (u.raw.get("emailAddress") or "").lower() in ("", item.assignee_email.lower())]
+            if len(matches) == 1:
+                account = matches[0]["accountId"] if cloud else matches[0]["name"]
+        if account is None and not cloud:
+            account = item.owner
+        if account is None:
+            how = f"by e-mail {item.assignee_email}" if item.assignee_email else "(no `jira` or `email` in [people])"
+            return None, f"no Jira account found for {item.owner} {how}"
+        return ({"accountId": account} if cloud else {"name": account}), None
 
     def _status(self, key: str) -> Literal["open", "done"] | None:
         """Jira's status category, which every workflow maps its statuses to."""
@@ -74,20 +103,22 @@ class JiraTracker:
         category = (issue.raw["fields"].get("status") or {}).get("statusCategory") or {}
         return "done" if category.get("key") == "done" else "open"
 
-    def _create_issue(self, jira: JIRA, item: TrackerItem) -> str:
+    def _create_issue(self, jira: JIRA, item: TrackerItem, assignee: dict[str, str] | None) -> tuple[str, set[str]]:
+        """The new issue's key, and the optional fields Jira refused."""
         fields: dict[str, Any] = {
             "project": {"key": self.project},
             "issuetype": {"name": self.issue_type},
             "summary": item.title[:255],
             "labels": item.labels,
-            "assignee": {"accountId": item.owner} if jira.deploymentType == "Cloud" else {"name": item.owner},
+            "assignee": assignee,
             "priority": {"name": PRIORITY[item.severity.value]},
             "duedate": item.due.isoformat(),
         }
+        fields = {k: v for k, v in fields.items() if v is not None}
         notes = [f"Owner: {item.owner}", f"Due: {item.due.isoformat()}"]
         fields["description"] = self._description(item, notes)
         try:
-            return jira.create_issue(fields=fields, prefetch=False).key
+            return jira.create_issue(fields=fields, prefetch=False).key, set()
         except JIRAError as err:
             refused = set(_field_errors(err))
             if err.status_code != 400 or not refused or not refused <= OPTIONAL_FIELDS:
@@ -96,7 +127,7 @@ class JiraTracker:
             fields.pop(name)
         notes.append(f"Jira refused {', '.join(sorted(refused))}; set by hand.")
         fields["description"] = self._description(item, notes)
-        return jira.create_issue(fields=fields, prefetch=False).key
+        return jira.create_issue(fields=fields, prefetch=False).key, refused
 
     @staticmethod
     def _description(item: TrackerItem, notes: list[str]) -> str:
@@ -115,7 +146,7 @@ class JiraTracker:
 
     @staticmethod
     def _search(jira: JIRA, jql: str) -> list[dict[str, Any]]:
-        issues = jira.search_issues(jql, maxResults=100, fields=["summary", "labels", "issuelinks"])
+        issues = jira.search_issues(jql, maxResults=100, fields=["summary", "labels", "issuelinks", "assignee"])
         return [issue.raw for issue in issues]
 
     def _jira(self) -> JIRA:
@@ -139,6 +170,10 @@ class JiraTracker:
 
     def _redact(self, text: str) -> str:
         return redact(text, [self.token])
+
+
+def _same_user(current: dict[str, Any] | None, wanted: dict[str, str]) -> bool:
+    return bool(current) and all(current.get(k) == v for k, v in wanted.items())
 
 
 def _payload(err: JIRAError) -> dict[str, Any]:

@@ -17,8 +17,9 @@ from datetime import UTC, datetime
 from typing import Literal, Protocol
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
-from activities.chat import ChatBackend, DirectMessage
+from activities.chat import ChannelPost, ChatBackend, DirectMessage
 from activities.failures import final
 from warroom.models import PAGERDUTY
 from warroom.policy import Policy
@@ -61,9 +62,20 @@ class PagingActivities:
             f"{req.incident_id}: {req.title}. Acknowledge with `warroom ack {req.incident_id}`.{link}{channel_link(req)}"
         )
         address = self.policy.people.address(user)
-        await self.chat.direct(
-            DirectMessage(incident_id=req.incident_id, user=user, text=text, idempotency_key=req.idempotency_key, address=address)
-        )
+        try:
+            await self.chat.direct(
+                DirectMessage(incident_id=req.incident_id, user=user, text=text, idempotency_key=req.idempotency_key, address=address)
+            )
+        except ApplicationError as err:
+            if not err.non_retryable or req.channel is None:
+                raise
+            # Unreachable in person (no chat identity): page them in the incident channel instead.
+            post = ChannelPost(
+                incident_id=req.incident_id, channel=req.channel, text=f"{self.policy.people.mention(user)}: {text}",
+                idempotency_key=f"{req.idempotency_key}:channel",
+            )
+            await self.chat.post(post)
+            return PageResult(user=user, via="channel", unreached=err.message)
         return PageResult(user=user, via="chat")
 
     @activity.defn

@@ -16,7 +16,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from warroom.settings import Settings
 from client.temporal import connect
 
-By = Annotated[str, typer.Option("--by", envvar="WARROOM_USER", help="who acts (default: your login)")]
+By = Annotated[str, typer.Option("--by", envvar="WARROOM_USER", help="who acts: a handle, e-mail or Slack id from [people] (default: your login)")]
 IncidentId = Annotated[str, typer.Argument(help="incident id, e.g. inc-1a2b3c4d or just 1a2b3c4d")]
 AsJson = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 
@@ -26,7 +26,9 @@ class Failure(Exception):
 
 
 def user(by: str | None) -> str:
-    return by or getpass.getuser()
+    """`--by` (or WARROOM_USER), else the login; through the people directory to a handle."""
+    people = Settings().policy.people
+    return people.handle(by) if by else people.of_login(getpass.getuser())
 
 
 def uvloop_factory() -> Callable[[], asyncio.AbstractEventLoop]:

@@ -63,7 +63,7 @@ async def run(form: dict[str, str], settings: Settings, client: Client) -> dict[
         words = shlex.split(form.get("text", ""))
     except ValueError as err:
         raise Refusal(f"could not read that: {err}") from None
-    user = form.get("user_name") or form.get("user_id") or "slack"
+    user = person(form, settings)
     if not words or words[0] in ("help", "?"):
         return {"response_type": "ephemeral", "text": USAGE}
     if words[0] == "declare":
@@ -78,6 +78,13 @@ async def run(form: dict[str, str], settings: Settings, client: Client) -> dict[
     if verb == "status":
         return await status(client, target)
     return await send(client, target, VERBS[verb], {"by": user, **fields_of(VERBS[verb], args)})
+
+
+def person(form: dict[str, str], settings: Settings) -> str:
+    """Who typed the command: the person with that Slack user id in the directory, else their Slack name."""
+    user_id = form.get("user_id") or ""
+    handle = settings.policy.people.handle(user_id) if user_id else ""
+    return handle if handle and handle != user_id else form.get("user_name") or user_id or "slack"
 
 
 async def declare(args: list[str], user: str, settings: Settings, client: Client) -> dict[str, Any]:

@@ -39,10 +39,10 @@ def item(number: int = 1, owner: str = "carol", **kw) -> TrackerItem:
 
 
 async def test_creates_once_per_action_item_and_links_siblings(fake, tracker):
-    owner = "acc-carol" if fake.cloud else "carol"
-    first = await tracker.create(item(1, owner))
-    assert await tracker.create(item(1, owner)) == first
-    second = await tracker.create(item(2, owner))
+    owner = {"assignee": "acc-carol"} if fake.cloud else {}  # Data Center: the owner's handle is the username
+    first = await tracker.create(item(1, "carol", **owner))
+    assert await tracker.create(item(1, "carol", **owner)) == first
+    second = await tracker.create(item(2, "carol", **owner))
     assert len(fake.issues) == 2 and first.key != second.key
     fields = fake.issues[first.key]["fields"]
     assert fields["labels"] == ["warroom", "incident-inc-1", "action-1"]
@@ -54,7 +54,7 @@ async def test_creates_once_per_action_item_and_links_siblings(fake, tracker):
 
 
 async def test_status_follows_the_status_category(fake, tracker):
-    ref = await tracker.create(item(1, owner="acc-carol" if fake.cloud else "carol"))
+    ref = await tracker.create(item(1, "carol", assignee="acc-carol" if fake.cloud else None))
     assert await tracker.status(ref.key) == "open"
     fake.finish(ref.key)
     assert await tracker.status(ref.key) == "done"
@@ -62,9 +62,9 @@ async def test_status_follows_the_status_category(fake, tracker):
 
 
 async def test_an_unassignable_owner_goes_into_the_description(fake, tracker):
-    ref = await tracker.create(item(1, owner="mallory"))
+    ref = await tracker.create(item(1, owner="mallory", assignee="acc-mallory" if fake.cloud else None))
     fields = fake.issues[ref.key]["fields"]
-    assert "assignee" not in fields
+    assert "assignee" not in fields and ref.unassigned == "Jira refused mallory as assignee"
     assert "Owner: mallory" in fields["description"] and "refused assignee" in fields["description"]
 
 
@@ -91,3 +91,23 @@ async def test_field_errors_and_bad_credentials_are_final_without_secrets(fake):
     with pytest.raises(ApplicationError, match="HTTP 401") as err:
         await JiraTracker(fake.url, "bot@example.com", "wrong-token", "OPS").create(item(1))
     assert err.value.non_retryable and "wrong-token" not in str(err.value) and "Basic" not in str(err.value)
+
+
+async def test_the_owner_is_found_by_email_and_a_retry_assigns_an_issue_left_unassigned(fake, tracker):
+    """Cloud: accountId from the user search by e-mail; Data Center: the username."""
+    carol = item(1, "carol", assignee_email="carol@example.com")
+    ref = await tracker.create(carol)
+    expected = {"accountId": "acc-carol"} if fake.cloud else {"name": "carol"}
+    assert fake.issues[ref.key]["fields"]["assignee"] == expected and ref.unassigned is None
+    fake.issues[ref.key]["fields"].pop("assignee")  # as if the first attempt's create lost it
+    assert (await tracker.create(carol)).key == ref.key
+    assert fake.issues[ref.key]["fields"]["assignee"] == expected and len(fake.issues) == 1
+
+
+async def test_no_account_for_the_owner_is_said_not_guessed(fake, tracker):
+    ref = await tracker.create(item(1, "zed", assignee_email="zed@example.com"))
+    if fake.cloud:
+        assert "assignee" not in fake.issues[ref.key]["fields"]
+        assert ref.unassigned == "no Jira account found for zed by e-mail zed@example.com"
+    else:  # Data Center falls back to the handle as username, which Jira refuses here
+        assert ref.unassigned == "Jira refused zed as assignee"

@@ -53,6 +53,7 @@ class Settings(BaseSettings):
 
     pagerduty_routing_key: SecretStr | None = None
     pagerduty_events_url: str = "https://events.pagerduty.com/v2/enqueue"
+    pagerduty_webhook_secret: SecretStr | None = None  # webhooks v3 signing secret: acknowledgements in
     prometheus_url: str | None = None
 
     monitoring_window: timedelta = timedelta(minutes=30)

@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from client.search_attributes import CHANNEL, COMMANDER, DECLARED_AT, PHASE, SEARCH_ATTRIBUTES, SERVICE, SEVERITY
     from warroom import models as m
     from warroom.changes import CHANGE_RECORDED
+    from warroom.pagerduty_events import SIGNAL as PAGER_EVENT, PagerEvent
     from warroom.policy import Policy
 # The incident rules are workflow code: in the sandbox (tests, replays) they are
 # imported into it like this module, so a clock or random call in them fails.
@@ -296,6 +297,14 @@ class IncidentWorkflow:
         await workflow.wait_condition(lambda: self.life is not None)
         assert self.life is not None
         self.life.add_suspect(change, workflow.now())
+        self.wake = True
+
+    @workflow.signal(name=PAGER_EVENT)
+    async def pagerduty_event(self, event: PagerEvent) -> None:
+        """From PagerDuty's webhooks (gateway/pagerduty_webhooks.py): an acknowledgement there counts here."""
+        await workflow.wait_condition(lambda: self.life is not None)
+        assert self.life is not None
+        self.life.on_pager_event(event, workflow.now())
         self.wake = True
 
     @workflow.query

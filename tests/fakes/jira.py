@@ -1,7 +1,10 @@
 """A Jira REST API v2/v3 fake. `cloud=True` answers serverInfo with
 deploymentType "Cloud" and, like Jira Cloud today, serves only the enhanced
 search (`search/jql`), the old `search` answering 410; Data Center serves
-`search` only. Errors carry `errorMessages` and field `errors` as Jira's do."""
+`search` only. Errors carry `errorMessages` and field `errors` as Jira's do.
+User search (`user/search`) is Cloud's `query` (matched against display name
+and e-mail, answering `accountId`s) or Data Center's required `username`
+(matched against username, name and e-mail, answering `name`s)."""
 
 from __future__ import annotations
 
@@ -34,6 +37,12 @@ class FakeJira:
         self.cloud = cloud
         self.faults = faults or Faults()
         self.assignable = {"acc-carol"} if cloud else {"carol", "dave"}
+        self.users = (
+            [{"accountId": "acc-carol", "accountType": "atlassian", "emailAddress": "carol@example.com", "displayName": "Carol", "active": True}]
+            if cloud else
+            [{"name": n, "key": f"JIRAUSER{10100 + i}", "emailAddress": f"{n}@example.com", "displayName": n.title(), "active": True}
+             for i, n in enumerate(("carol", "dave"))]
+        )
         self.issues: dict[str, dict[str, Any]] = {}
         self.ids = itertools.count(10001)
         self.lock = threading.Lock()
@@ -44,6 +53,8 @@ class FakeJira:
         self.app.add_api_route(base + "/field", self.fields, methods=["GET"])
         self.app.add_api_route(base + "/issue", self.create_issue, methods=["POST"])
         self.app.add_api_route(base + "/issue/{key}", self.get_issue, methods=["GET"])
+        self.app.add_api_route(base + "/issue/{key}", self.edit_issue, methods=["PUT"])
+        self.app.add_api_route(base + "/user/search", self.search_users, methods=["GET"])
         self.app.add_api_route(base + "/search", self.search, methods=["GET", "POST"])
         self.app.add_api_route(base + "/search/jql", self.search_jql, methods=["GET", "POST"])
         self.app.add_api_route(base + "/issueLinkType", self.link_types, methods=["GET"])
@@ -114,10 +125,48 @@ class FakeJira:
         if denied := self._denied(request):
             return denied
         with self.lock:
-            issue = self.issues.get(key)
+            issue = self._issue(key)
         if issue is None:
             return jira_error(404, ["Issue does not exist or you do not have permission to see it."])
         return json_response({**issue, "self": f"{request.base_url}rest/api/2/issue/{issue['id']}"})
+
+    def _issue(self, key: str) -> dict[str, Any] | None:
+        """By key or by id, as Jira's issue URLs take either."""
+        return self.issues.get(key) or next((i for i in self.issues.values() if i["id"] == key), None)
+
+    async def edit_issue(self, version: str, key: str, request: Request) -> Response:
+        if denied := self._denied(request):
+            return denied
+        fields = (await request.json()).get("fields", {})
+        with self.lock:
+            issue = self._issue(key)
+        if issue is None:
+            return jira_error(404, ["Issue does not exist or you do not have permission to see it."])
+        assignee = fields.get("assignee")
+        if assignee and (assignee.get("name") or assignee.get("accountId")) not in self.assignable:
+            return jira_error(400, errors={"assignee": f"User '{assignee.get('name') or assignee.get('accountId')}' cannot be assigned issues."})
+
+        def apply() -> Response:
+            issue["fields"].update(fields)
+            return Response(status_code=204)
+
+        return self._write(apply)
+
+    async def search_users(self, version: str, request: Request) -> Response:
+        if denied := self._denied(request):
+            return denied
+        params = request.query_params
+        if self.cloud:
+            term, keys = params.get("query"), ("displayName", "emailAddress")
+            if not term and not params.get("accountId"):
+                return jira_error(400, ["One of 'accountId' or 'query' must be provided."])
+        else:
+            term, keys = params.get("username"), ("name", "displayName", "emailAddress")
+            if not term:
+                return jira_error(400, ["The username query parameter was not provided"])
+        found = [u for u in self.users if any(str(u[k]).lower().startswith((term or "").lower()) for k in keys)]
+        ref = "accountId" if self.cloud else "username"
+        return json_response([{**u, "self": f"{request.base_url}rest/api/{version}/user?{ref}={u.get('accountId') or u['name']}"} for u in found])
 
     async def search(self, version: str, request: Request) -> Response:
         if denied := self._denied(request):

@@ -68,6 +68,8 @@ class DeadlineRules:
                 self.remind_postmortem(d, now, "draft")
             case "postmortem_review":
                 self.remind_postmortem(d, now, "review")
+            case "business_day":
+                self.nudge_business_day(d, now)
             case _:
                 raise ValueError(f"unknown deadline {d.name}")
 
@@ -84,6 +86,7 @@ class DeadlineRules:
                 self.page_step(0, now)
             if not self.rules.page:
                 self.stop_paging()
+            self.arm_business_day_nudge(now)
             if self.rules.roles_required_within and "roles" not in s.deadlines:
                 self.deadline("roles", now + self.rules.roles_required_within, "Check incident roles are staffed")
             self.check_roles_met(now)
@@ -156,6 +159,8 @@ class DeadlineRules:
         result = result.model_copy(update={"user": self.policy.people.handle(result.user)})
         s.pages.append(PageRecord(at=now, target=target, user=result.user, step=step, via=result.via))
         self.log(now, "warroom", "paged", f"paged {result.user} ({target}) via {result.via}")
+        if result.unreached:
+            self.log(now, "warroom", "unreachable", f"could not reach {result.user} by direct message ({result.unreached}); paged in the incident channel instead")
         if result.via != PAGERDUTY:
             self.invite(result.user)
         if result.via == PAGERDUTY:  # catch PagerDuty up on what happened while the page was on its way

@@ -35,12 +35,17 @@ class LearnRules:
 
         def created(ref: TrackerRef) -> None:
             item.tracker_key, item.tracker_url = ref.key, ref.url
+            if ref.unassigned:
+                self.log(now, "warroom", "action_item", f"{ref.key} is unassigned: {ref.unassigned}; assign {item.owner} by hand")
+
+        owner = self.policy.people.get(item.owner)
 
         self.effect(
             Operation.CREATE_ACTION_ITEM,
             TrackerItem(
                 incident_id=s.id, number=item.number, title=item.title, owner=item.owner, due=item.due,
                 severity=s.severity, description=self.action_item_description(),
+                assignee=owner.jira if owner else None, assignee_email=owner.email if owner else None,
             ),
             f"Create action item {item.number} in tracker",
             then=created,

@@ -98,6 +98,7 @@ class PageRequest(BaseModel):
 class PageResult(BaseModel):
     user: str
     via: str
+    unreached: str | None = Field(None, description="why the direct message failed, when the page went to the channel instead")
 
 
 class PageUpdate(BaseModel):

@@ -70,6 +70,13 @@ def roles_missing(s: IncidentState, who: str, missing: list[str]) -> str:
     return f":raising_hand: {who}: {s.severity} needs " + ", ".join(missing) + " assigned (`warroom assign`)."
 
 
+def business_day_nudge(s: IncidentState, who: str) -> str:
+    return (
+        f":sunrise: {who}: {s.severity} {s.id} came in outside business hours and is still open: {s.title}. "
+        f"Pick it up with `warroom ack {s.id}`."
+    )
+
+
 def postmortem_due(s: IncidentState, what: str, d: Deadline, now: datetime, ahead: bool) -> str:
     """`ahead`: the reminder before the deadline; else it is due now or overdue."""
     if ahead:
