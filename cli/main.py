@@ -226,7 +226,7 @@ def report(
     since: Annotated[str, typer.Option(help="incidents that started this long ago or later (90d, 12w, P90D); 'all' for every one")] = "90d",
     fmt: Annotated[Literal["table", "markdown", "json"], typer.Option("--format")] = "table",
     plot: Annotated[Path | None, typer.Option("--plot", help="also draw trend charts into this PNG")] = None,
-    night: Annotated[str, typer.Option(help="night hours in UTC for on-call load, START-END")] = "22-7",
+    night: Annotated[str, typer.Option(help="night hours for on-call load, START-END, in each person's time zone")] = "22-7",
     url: Url = None,
 ) -> None:
     """Report across archived incidents: MTTx, MTBF, on-call load, postmortems, action items, alert fatigue."""

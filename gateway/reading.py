@@ -82,7 +82,8 @@ async def build_report(settings: Settings, since: str, night: str, now: datetime
     try:
         start, end = (int(hour) for hour in night.split("-"))
     except ValueError:
-        raise ValueError(f"night must look like 22-7 (hours in UTC), not {night!r}") from None
+        raise ValueError(f"night must look like 22-7 (local hours of each person), not {night!r}") from None
     teams = {name: svc.team for name, svc in settings.policy.services.items() if svc.team}
     facts = await Archive(Database(settings.database)).facts(now - window if window else None)
-    return reports.build(facts, now, window, teams, (start, end))
+    zones = {handle: person.timezone for handle, person in settings.policy.people.root.items()}
+    return reports.build(facts, now, window, teams, (start, end), zones)

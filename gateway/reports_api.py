@@ -22,7 +22,7 @@ router = APIRouter(prefix="/v1/reports", tags=["reports"], responses=tokens.REFU
 async def report(
     since: Annotated[str, Query(description="incidents that started this long ago or later (90d, 12w, P90D); all for every one")] = "90d",
     format: Annotated[Literal["json", "markdown"], Query()] = "json",
-    night: Annotated[str, Query(description="night hours in UTC for on-call load, START-END")] = "22-7",
+    night: Annotated[str, Query(description="night hours for on-call load, START-END, in each person's time zone")] = "22-7",
     settings: Settings = Depends(get_settings),
 ) -> Any:
     try:

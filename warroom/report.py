@@ -15,12 +15,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
 from warroom.models import IncidentState, Severity
 
-NIGHT = (22, 7)  # 22:00-07:00 UTC
+NIGHT = (22, 7)  # 22:00-07:00 in each person's time zone ([people.<handle>] timezone, else UTC)
 
 
 class Facts(BaseModel):
@@ -172,12 +173,15 @@ def people(s: IncidentState) -> dict[str, datetime]:
     return joined
 
 
-def on_call_load(incidents: list[Facts], night: tuple[int, int] = NIGHT) -> dict[str, PersonLoad]:
+def on_call_load(
+    incidents: list[Facts], night: tuple[int, int] = NIGHT, zones: dict[str, str] | None = None
+) -> dict[str, PersonLoad]:
+    """Pages, night pages (night where the person lives: `zones` maps people to time zones), incidents, hours."""
     tally: dict[str, list] = defaultdict(lambda: [0, 0, 0, 0.0])  # pages, night pages, incidents, hours
     for f in incidents:
         for user, at in f.pages:
             tally[user][0] += 1
-            tally[user][1] += is_night(at, night)
+            tally[user][1] += is_night(at.astimezone(ZoneInfo((zones or {}).get(user, "UTC"))), night)
         end = f.resolved_at or f.closed_at
         for user, joined in f.people.items():
             tally[user][2] += 1
@@ -230,6 +234,7 @@ def build(
     since: timedelta | None = None,
     teams: dict[str, str] | None = None,
     night: tuple[int, int] = NIGHT,
+    zones: dict[str, str] | None = None,
 ) -> Report:
     """The report over incidents that started in [until - since, until]."""
     start = until - since if since else None
@@ -243,7 +248,7 @@ def build(
         by_severity={k: durations(v) for k, v in _grouped(chosen, lambda f: f.severity.value).items()},
         by_service={k: durations(v) for k, v in _grouped(chosen, lambda f: f.service).items()},
         mtbf_hours={k: mtbf_hours(v) for k, v in _grouped(chosen, lambda f: f.service).items()},
-        on_call=on_call_load(chosen, night),
+        on_call=on_call_load(chosen, night, zones),
         postmortems=postmortem_completion(chosen),
         action_items=close_rates(("all", status) for _, status in items).get("all", CloseRate(total=0, done=0, rate=None)),
         action_items_by_team=close_rates((team_of(service), status) for service, status in items),
