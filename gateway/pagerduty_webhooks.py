@@ -46,7 +46,9 @@ async def pagerduty_webhook(
     try:
         found = incident_event(Delivery.model_validate(document))
     except ValidationError as err:
-        raise HTTPException(422, f"not a PagerDuty webhook v3 incident event: {explain(err)}") from None
+        raise HTTPException(422, f"not a PagerDuty webhook v3 event: {explain(err)}") from None
+    except ValueError as err:
+        raise HTTPException(422, f"not a PagerDuty webhook v3 incident event: {err}") from None
     if found is None:
         event = document["event"]
         return {"status": "ignored", "reason": f"{event['event_type']} on {event['resource_type']} is not acted on"}

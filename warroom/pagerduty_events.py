@@ -15,7 +15,9 @@ import hashlib
 import hmac
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from warroom.models import explain
 
 SIGNATURE_HEADER = "x-pagerduty-signature"
 SIGNAL = "pagerduty_event"  # the workflow signal a matched event becomes
@@ -90,11 +92,14 @@ class PagerEvent(BaseModel):
 
 def incident_event(delivery: Delivery) -> tuple[str, PagerEvent] | None:
     """(warroom incident id, event) for an incident event warroom handles; None to ignore it.
-    Raises ValueError for an incident event whose `data` is not an incident."""
+    Raises ValueError (naming the field) for an incident event whose `data` is not an incident."""
     event = delivery.event
     if event.event_type not in HANDLED or event.resource_type != "incident":
         return None
-    data = IncidentData.model_validate(event.data)
+    try:
+        data = IncidentData.model_validate(event.data)
+    except ValidationError as err:
+        raise ValueError(f"event.data: {explain(err)}") from None
     if not data.incident_key:
         return None
     people = data.assignees or [a.assignee for a in data.assignments if a.assignee]
