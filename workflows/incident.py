@@ -147,7 +147,7 @@ class IncidentWorkflow:
         timer, key = self.timer, self.timer_key
         await workflow.wait_condition(lambda: self.wake or (timer is not None and timer.done()))
         if timer is not None and timer.done() and key is not None:
-            self.timer_key = None
+            self.timer, self.timer_key = None, None  # a fired timer must not wake the next wait (no deadline may follow)
             return key[1]
         return None
 
