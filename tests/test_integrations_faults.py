@@ -17,12 +17,15 @@ from tests.fakes.statuspage import FakeStatuspage
 from tests.support import Warroom
 
 FAULT_RATE = 1 / 3
-SETTLE = 120.0  # seconds of real time for an effect's retries (Retry-After is 1 s)
+SETTLE = 120.0
+# Pages go to Slack user ids: the on-call is someone Slack knows (by e-mail).
+ON_CALL = '[rotations.primary]\nusers = ["alice@example.com"]\nstart = "2026-01-05T09:00:00"\n'
+  # seconds of real time for an effect's retries (Retry-After is 1 s)
 
 
 @pytest.fixture
 def fakes():
-    slack = FakeSlack(token="xoxb-e2e", faults=Faults(FAULT_RATE, seed=1))
+    slack = FakeSlack(token="xoxb-e2e", faults=Faults(FAULT_RATE, seed=4))
     page = FakeStatuspage(api_key="sp-e2e", page_id="page1", faults=Faults(FAULT_RATE, seed=2))
     jira = FakeJira(user="bot@example.com", token="jira-e2e", project="OPS", faults=Faults(FAULT_RATE, seed=3))
     servers = [Served(fake.app).start() for fake in (slack, page, jira)]
@@ -36,7 +39,10 @@ def fakes():
 async def real_warroom(env, tmp_path, fakes):
     slack, page, jira = fakes
     config = tmp_path / "warroom.toml"
-    config.write_text('[services.checkout]\ncomponents = ["Checkout"]\nresponders = ["alice@example.com", "bob@example.com"]\n')
+    config.write_text(
+        '[services.checkout]\ncomponents = ["Checkout"]\nresponders = ["alice@example.com", "bob@example.com"]\n'
+        + ON_CALL
+    )
     settings = {
         "config": config,
         "slack_bot_token": slack.token, "slack_api_url": f"{slack.url}/api/",
@@ -97,7 +103,9 @@ async def test_rejected_credentials_are_recorded_once_without_the_secrets(env, t
         "statuspage_page_id": page.page_id, "statuspage_api_url": f"{page.url}/v1/",
         "jira_url": jira.url, "jira_user": "bot@example.com", "jira_project": "OPS", **secrets,
     }
-    async with Warroom(env, tmp_path, settings=settings) as w:
+    config = tmp_path / "warroom.toml"
+    config.write_text(ON_CALL)
+    async with Warroom(env, tmp_path / "data", settings={**settings, "config": config}) as w:
         handle = await w.declare("Payments failing", severity="SEV2")
         await w.send(handle, "resolve", summary="restarted")
         await w.env.sleep(timedelta(minutes=31))
