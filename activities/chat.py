@@ -40,7 +40,9 @@ class ChatBackend(Protocol):
     async def set_topic(self, req: ChannelTopic) -> None: ...
     async def bookmark(self, req: ChannelBookmark) -> None: ...
     async def archive(self, req: ChannelArchive) -> None: ...
-    async def invite(self, req: ChannelInvite) -> None: ...
+    async def invite(self, req: ChannelInvite) -> dict[str, str]:
+        """Add people to the channel; who could not be added, and why."""
+        ...
     async def direct(self, req: DirectMessage) -> None: ...
 
 
@@ -75,8 +77,9 @@ class LocalChat:
     async def archive(self, req: ChannelArchive) -> None:
         await self.log.archive(req.channel.name, "channel archived", f"{req.incident_id}:archive")
 
-    async def invite(self, req: ChannelInvite) -> None:
+    async def invite(self, req: ChannelInvite) -> dict[str, str]:
         await self.log.add_members(req.channel.name, req.users)
+        return {}
 
     async def direct(self, req: DirectMessage) -> None:
         await self.log.post(f"dm-{_safe(req.user)}", "direct", req.text, req.idempotency_key)
@@ -127,8 +130,8 @@ class ChatActivities:
         await self.backend.archive(req)
 
     @activity.defn
-    async def invite_to_channel(self, req: ChannelInvite) -> None:
-        await self.backend.invite(req)
+    async def invite_to_channel(self, req: ChannelInvite) -> dict[str, str]:
+        return await self.backend.invite(req)
 
     @activity.defn
     async def send_direct_message(self, req: DirectMessage) -> None:

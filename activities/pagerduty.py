@@ -47,7 +47,7 @@ class PagerDutyEvents:
                 "service": req.service,
                 "escalation_target": req.target,
                 "acknowledge": f"warroom ack {req.incident_id}",
-                "channel": f"#{req.channel.name}" if req.channel else None,
+                **({"channel": f"#{req.channel.name}"} if req.channel else {}),
             },
         }
         if req.at is not None:

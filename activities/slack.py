@@ -88,8 +88,8 @@ class SlackChat:
     async def archive(self, req: ChannelArchive) -> None:
         await self._call("conversations_archive", channel=req.channel.id, accept={"already_archived"})
 
-    async def invite(self, req: ChannelInvite) -> None:
-        await self._invite(req.channel.id, req.users)
+    async def invite(self, req: ChannelInvite) -> dict[str, str]:
+        return await self._invite(req.channel.id, req.users)
 
     async def direct(self, req: DirectMessage) -> None:
         who = req.address or req.user
@@ -148,20 +148,22 @@ class SlackChat:
         url = f"{team_url.rstrip('/')}/archives/{channel['id']}" if team_url else None
         return ChannelRef(id=channel["id"], name=channel["name"], url=url)
 
-    async def _invite(self, channel: str, invite: list[str]) -> None:
+    async def _invite(self, channel: str, invite: list[str]) -> dict[str, str]:
         """Invite one by one, skipping members, so a retry only does what is left
-        and one unknown responder does not keep the others out."""
+        and one unknown responder does not keep the others out; who was left out, and why."""
         members = set((await self._call("conversations_members", channel=channel, limit=1000)).get("members", []))
+        missed: dict[str, str] = {}
         for who in invite:
             user = await self._user_id(who)
             if user is None:
-                log.warning("not inviting %s: no Slack user id, and no Slack user with that address", who)
-                continue
-            if user in members:
-                continue
-            answer = await self._call("conversations_invite", channel=channel, users=user, accept=INVITE_SKIPPABLE)
-            if not answer.get("ok"):
-                log.warning("could not invite %s: %s", who, answer.get("error"))
+                missed[who] = "no Slack user with that e-mail address" if "@" in who else "no Slack user id or e-mail address"
+            elif user not in members:
+                answer = await self._call("conversations_invite", channel=channel, users=user, accept=INVITE_SKIPPABLE)
+                if not answer.get("ok") and answer.get("error") != "already_in_channel":
+                    missed[who] = f"Slack answered {answer.get('error')}"
+        for who, reason in missed.items():
+            log.warning("could not invite %s: %s", who, reason)
+        return missed
 
     async def _bookmark(self, channel: str, bookmarks: dict[str, str]) -> None:
         existing = await self._call("bookmarks_list", channel_id=channel)

@@ -193,3 +193,13 @@ async def test_an_acknowledgement_before_the_page_landed_still_reaches_pagerduty
     assert [p.via for p in state.pages] == ["pagerduty"]
     assert [e["event_action"] for e in fake.events] == ["trigger", "acknowledge", "resolve"]
     assert fake.incidents[0]["status"] == "resolved"
+
+
+async def test_a_page_links_the_incident_channel_once_it_is_open(fake):
+    from warroom.models import ChannelRef
+
+    channel = ChannelRef(id="C024BE91L", name="incident-2026-12-02-checkout-down", url="https://acme.slack.com/archives/C024BE91L")
+    await PagerDutyEvents(ROUTING_KEY, fake.url).trigger(page().model_copy(update={"channel": channel}))
+    sent = fake.events[0]
+    assert {"href": "https://acme.slack.com/archives/C024BE91L", "text": "incident channel #incident-2026-12-02-checkout-down"} in sent["links"]
+    assert sent["payload"]["custom_details"]["channel"] == "#incident-2026-12-02-checkout-down"

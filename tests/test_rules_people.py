@@ -135,6 +135,18 @@ def test_an_acknowledgement_in_pagerduty_stops_escalation_and_names_the_commande
     reassigned = PagerEvent(event_id="e2", event_type="incident.reassigned", assignees=[Reference(id="PZZZ", summary="Zed")])
     life.on_pager_event(reassigned, NIGHT_AT_BERLIN + 2 * MINUTE)
     assert life.state.timeline[-1].text == "reassigned in PagerDuty to Zed"
+    entries = len(life.state.timeline)
+    life.on_pager_event(event, NIGHT_AT_BERLIN + 3 * MINUTE)
+    assert len(life.state.timeline) == entries, "a re-delivered event is taken once"
+
+
+def test_whoever_chat_could_not_invite_is_named_in_the_timeline():
+    life = declared()
+    life.outbox.clear()
+    life.handle("assign", Assign(by="alice", role=Role.SCRIBE, user="dave"), NIGHT_AT_BERLIN)
+    [invite] = effects(life, Operation.INVITE)
+    invite.then({"dave": "no Slack user id or e-mail address"})
+    assert life.state.timeline[-1].text == "could not invite dave to the channel: no Slack user id or e-mail address"
 
 
 def test_a_sev3_at_night_pages_nobody_and_nudges_the_team_at_nine():

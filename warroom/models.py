@@ -362,6 +362,7 @@ class IncidentState(BaseModel):
     links: dict[str, str] = Field(default_factory=dict, description="Temporal UI, status page, ...")
     non_actionable: bool = False
     recent_batches: list[str] = Field(default_factory=list, description="ids of re-delivered alert batches already counted")
+    pager_events: list[str] = Field(default_factory=list, description="ids of PagerDuty webhook events already heard")
     resolution: str | None = None
     last_update: str | None = None
     signals: dict[str, SignalSnapshot] = Field(default_factory=dict, description="latest golden-signal snapshot per moment")

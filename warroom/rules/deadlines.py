@@ -162,7 +162,7 @@ class DeadlineRules:
         if result.unreached:
             self.log(now, "warroom", "unreachable", f"could not reach {result.user} by direct message ({result.unreached}); paged in the incident channel instead")
         if result.via != PAGERDUTY:
-            self.invite(result.user)
+            self.invite(now, result.user)
         if result.via == PAGERDUTY:  # catch PagerDuty up on what happened while the page was on its way
             if s.metrics.acknowledged_at is not None:
                 self.update_pager("acknowledge")

@@ -65,7 +65,8 @@ class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules, PeopleRule
             metrics=Metrics(started_at=min(inp.started_at or now, now), declared_at=now),
         )
         life = cls(state, policy)
-        inp = inp.model_copy(update={"declared_by": policy.people.handle(inp.declared_by), "commander": inp.commander and policy.people.handle(inp.commander)})
+        people = policy.people
+        inp = inp.model_copy(update={"declared_by": people.handle(inp.declared_by), "commander": inp.commander and people.handle(inp.commander)})
         how = "declared" if inp.source == "manual" else f"opened from {inp.source} alert"
         life.log(now, inp.declared_by, "declared", f"{severity} {how}: {inp.title} (service {inp.service})")
         if inp.severity and inp.severity != classified and inp.impact != Impact():
@@ -181,7 +182,7 @@ class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules, PeopleRule
         if first and not in_pager and by != PAGERDUTY:
             self.update_pager("acknowledge")
         text = f"{by} acknowledged" + (" in PagerDuty" if in_pager else "") + ("" if first else " too")
-        if self.new_commander(by):
+        if self.new_commander(by, now):
             text += " and is incident commander"
         self.log(now, by, "acknowledge", text)
         self.post(f":eyes: {text}.", "Post acknowledgement")
@@ -193,7 +194,7 @@ class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules, PeopleRule
     def on_assign(self, msg: Assign, now: datetime) -> str:
         previous = self.state.roles.get(msg.role)
         self.state.roles[msg.role] = msg.user
-        self.invite(msg.user)
+        self.invite(now, msg.user)
         role = msg.role.value.replace("_", " ")
         text = f"handoff: {role} {previous} -> {msg.user}" if previous else f"{msg.user} is {role}"
         self.log(now, msg.by, "role", text)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from warroom.rules.lifecycle import Lifecycle
 
 OPEN_CHANNEL = (Phase.TRIAGE, Phase.STABILIZE, Phase.VERIFY)
+HEARD_EVENTS = 50  # PagerDuty event ids remembered, to take a re-delivery once
 
 
 class PeopleRules:
@@ -62,12 +63,20 @@ class PeopleRules:
         self.log(now, "warroom", "unreachable", f"could not reach {user} by direct message ({reason}); {instead}")
         self.post(f"{self.mention(user)} (direct message failed): {text}", f"Tell {user} in the channel")
 
-    def invite(self: Lifecycle, *names: str) -> None:
-        """Add people to the incident channel (already members are skipped), while it is open."""
+    def invite(self: Lifecycle, now: datetime, *names: str) -> None:
+        """Add people to the incident channel (members are skipped) while it is open;
+        the timeline names whoever chat could not add."""
         s = self.state
-        users = sorted({self.policy.people.address(n) for n in names if n})
-        if users and s.phase in OPEN_CHANNEL:
-            self.effect(Operation.INVITE, ChannelInvite(incident_id=s.id, users=users), f"Invite {', '.join(sorted(set(names)))}")
+        people = self.policy.people
+        users = sorted({people.address(n) for n in names if n})
+        if not users or s.phase not in OPEN_CHANNEL:
+            return
+
+        def missed(left: dict[str, str]) -> None:
+            for address, reason in left.items():
+                self.log(now, "warroom", "unreachable", f"could not invite {people.handle(address)} to the channel: {reason}")
+
+        self.effect(Operation.INVITE, ChannelInvite(incident_id=s.id, users=users), f"Invite {', '.join(sorted(set(names)))}", then=missed)
 
     def invitees(self: Lifecycle) -> list[str]:
         """The service's responders and everyone holding a role, as chat reaches them."""
@@ -80,8 +89,9 @@ class PeopleRules:
         """An acknowledgement in PagerDuty stops warroom's escalation as one in warroom
         does; resolution and reassignment there go into the timeline."""
         s = self.state
-        if s.phase is Phase.CLOSED:
+        if s.phase is Phase.CLOSED or event.event_id in s.pager_events:  # PagerDuty re-delivers until it hears 2xx
             return
+        s.pager_events = [*s.pager_events, event.event_id][-HEARD_EVENTS:]
         who = self.policy.people.handle(event.agent_id) if event.agent_id else None
         who = who if who and who != event.agent_id else (event.agent_name or "pagerduty")
         match event.event_type:
@@ -95,12 +105,12 @@ class PeopleRules:
                 assignees = [self.policy.people.handle(a.id) if self.policy.people.get(a.id) else a.summary or a.id for a in event.assignees]
                 verb = "escalated" if event.event_type == "incident.escalated" else "reassigned"
                 self.log(now, who, "pagerduty", f"{verb} in PagerDuty to {', '.join(assignees) or 'nobody'}")
-                self.invite(*(self.policy.people.handle(a.id) for a in event.assignees if self.policy.people.get(a.id)))
+                self.invite(now, *(self.policy.people.handle(a.id) for a in event.assignees if self.policy.people.get(a.id)))
 
-    def new_commander(self: Lifecycle, who: str) -> bool:
+    def new_commander(self: Lifecycle, who: str, now: datetime) -> bool:
         """Make `who` commander if nobody commands; True when they became it."""
         if Role.COMMANDER in self.state.roles:
             return False
         self.state.roles[Role.COMMANDER] = who
-        self.invite(who)
+        self.invite(now, who)
         return True
