@@ -145,7 +145,7 @@ class FakeSlack:
         if channel is None:
             return self.error("channel_not_found")
         users = params["users"].split(",")
-        if any(u not in self.users.values() and not u.startswith("U") for u in users):
+        if any(not USER_ID.fullmatch(u) for u in users):  # ids only: a name or an address is `user_not_found`
             return self.error("user_not_found")
         if all(u in channel["members"] for u in users):
             return self.error("already_in_channel")
