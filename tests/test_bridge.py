@@ -92,7 +92,8 @@ async def test_the_slack_bookmark_is_added_once_when_the_first_answer_is_lost(en
 
     monkeypatch.setattr(slack, "m_bookmarks_add", lose_first_bridge_answer)
     config = tmp_path / "warroom.toml"
-    config.write_text(CONFIG)
+    # The page goes to a Slack user id: Slack refuses a bare step name such as `primary`.
+    config.write_text(CONFIG + '[people.alice]\nslack = "UALICE"\n[rotations.primary]\nusers = ["alice"]\nstart = "2026-01-05T09:00:00"\n')
     settings = {"config": config, "slack_bot_token": slack.token, "slack_api_url": f"{served.url}/api/"}
     try:
         async with Warroom(env, tmp_path / "data", settings=settings) as w:
