@@ -112,7 +112,7 @@ class DeadlineRules:
         who = self.state.roles.get(Role.COMMS_LEAD) or self.state.roles.get(Role.COMMANDER)
         late = humanize(now - d.due) if now > d.due else "now"
         self.log(now, "warroom", "reminder", f"status update overdue ({late}); reminded {who or 'everyone'}")
-        self.post(wording.update_overdue(self.state, self.mention(who) if who else self.everyone(), late), "Remind: status update overdue")
+        self.post(wording.update_overdue(self.state, self.mention(who), late), "Remind: status update overdue")
         d.reminders += 1
         d.next_fire = now + (self.rules.update_cadence or CADENCE_WHEN_UNSET)
 
@@ -124,7 +124,7 @@ class DeadlineRules:
         missing = [r.value for r in LEADS if r not in self.state.roles]
         self.log(now, "warroom", "reminder", "unassigned roles: " + ", ".join(missing))
         who = self.state.roles.get(Role.COMMANDER)
-        self.post(wording.roles_missing(self.state, self.mention(who) if who else self.everyone(), missing), "Remind: roles unassigned")
+        self.post(wording.roles_missing(self.state, self.mention(who), missing), "Remind: roles unassigned")
         d.reminders += 1
         d.next_fire = now + (self.rules.roles_required_within or ROLES_CHECK_WHEN_UNSET)
 
@@ -160,10 +160,11 @@ class DeadlineRules:
         s.pages.append(PageRecord(at=now, target=target, user=result.user, step=step, via=result.via))
         self.log(now, "warroom", "paged", f"paged {result.user} ({target}) via {result.via}")
         if result.unreached:
-            self.log(now, "warroom", "unreachable", f"could not reach {result.user} by direct message ({result.unreached}); paged in the incident channel instead")
+            why = f"could not reach {result.user} by direct message ({result.unreached}); paged in the incident channel instead"
+            self.log(now, "warroom", "unreachable", why)
         if result.via != PAGERDUTY:
             self.invite(now, result.user)
-        if result.via == PAGERDUTY:  # catch PagerDuty up on what happened while the page was on its way
+        else:  # catch PagerDuty up on what happened while the page was on its way
             if s.metrics.acknowledged_at is not None:
                 self.update_pager("acknowledge")
             if s.phase not in ACTIVE:

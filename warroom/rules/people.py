@@ -36,8 +36,9 @@ class PeopleRules:
             return msg
         return msg.model_copy(update={f: people.handle(name) for f, name in names.items()})
 
-    def mention(self: Lifecycle, name: str) -> str:
-        return self.policy.people.mention(name)
+    def mention(self: Lifecycle, name: str | None) -> str:
+        """The person as Slack notifies them; nobody in particular: everyone."""
+        return self.policy.people.mention(name) if name else self.everyone()
 
     def everyone(self: Lifecycle) -> str:
         """The service's team on-call group (`<!subteam^S…>`), else `<!here>`."""
