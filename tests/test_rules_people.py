@@ -199,3 +199,11 @@ def test_a_direct_message_carries_the_persons_chat_address():
     assert effects(life, Operation.DIRECT_MESSAGE)[0].request == DirectMessage(
         incident_id=ID, user="alice", text="hi", idempotency_key=effects(life, Operation.DIRECT_MESSAGE)[0].key, address="U024BE7LH"
     )
+
+
+def test_a_rotations_business_hours_count_when_the_team_has_none():
+    pol = policy(teams={}, rotations={"primary": {
+        "users": ["alice"], "start": "2026-01-05T09:00:00", "business_hours": {"start": "08:00", "timezone": "America/New_York"},
+    }})
+    life = declared(severity="SEV3", pol=pol)  # 01:00 UTC: 20:00 in New York
+    assert life.state.deadlines["business_day"].due == datetime(2026, 3, 4, 13, 0, tzinfo=UTC), "08:00 in New York"

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from warroom.durations import parse_duration
 from warroom.models import Impact, Severity
-from warroom.people import People, Team
+from warroom.people import BusinessHours, People, Team
 from warroom.signals import SignalQueries
 
 
@@ -106,6 +106,7 @@ class Rotation(Config):
     start: datetime
     shift: timedelta = timedelta(days=7)
     timezone: str = "UTC"
+    business_hours: BusinessHours | None = Field(None, description="when this rotation works, if its team has none")
 
     _shift = field_validator("shift", mode="before")(lambda v: parse_duration(v))
 
@@ -202,6 +203,14 @@ class Policy(Config):
 
     def team(self, service: str) -> Team:
         return self.teams.get(self.service(service).team or "") or Team()
+
+    def business_hours(self, service: str) -> BusinessHours | None:
+        """The service's team's hours, else those of the rotation its first escalation step pages."""
+        if hours := self.team(service).business_hours:
+            return hours
+        team, target = self.service(service).team, self.escalation(service)[0].target
+        rotation = self.rotations.get(f"{team}-{target}") or self.rotations.get(target)
+        return rotation.business_hours if rotation else None
 
     def bridge_link(self, incident_id: str, service: str, severity: Severity) -> str | None:
         return self.bridge.link(incident_id, service, self.service(service).team, severity)

@@ -2,7 +2,7 @@
 Part of `Lifecycle`.
 
 A severity that pages nobody, declared (or downgraded to) outside its team's
-business hours, wakes nobody at night; a durable timer nudges the team at the
+(or its first on-call rotation's) business hours, wakes nobody at night; a durable timer nudges the team at the
 start of the next business day if the incident is still open then: the
 channel, mentioning the team's on-call group (or the on-call), and the on-call
 by direct message.
@@ -27,7 +27,7 @@ class BusinessHoursRules:
     def arm_business_day_nudge(self: Lifecycle, now: datetime) -> None:
         s = self.state
         team = self.policy.service(s.service).team or "the team"
-        hours = self.policy.team(s.service).business_hours
+        hours = self.policy.business_hours(s.service)
         if self.rules.page or hours is None or s.phase not in ACTIVE:
             s.deadlines.pop(NUDGE, None)
             return
