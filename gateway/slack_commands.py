@@ -13,6 +13,7 @@ incident channel the incident is implied; elsewhere the first argument names it.
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 import shlex
 from datetime import date
@@ -37,6 +38,7 @@ from client.search_attributes import CHANNEL
 router = APIRouter(tags=["slack"])
 
 SLACK_DEADLINE = 2.5  # seconds of Slack's three
+ESCAPED_USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")  # a mention, with "Escape channels, users, and links" on
 class Refusal(Exception):
     """A reply for the person who typed the command (only they see it)."""
 
@@ -183,13 +185,19 @@ def fields_of(name: str, args: list[str]) -> dict[str, Any]:
     for i, f in enumerate(positional[: len(words)]):
         found[f] = " ".join(words[i:]) if i == len(positional) - 1 else words[i]
         if f in PEOPLE:
-            found[f] = found[f].lstrip("@")
+            found[f] = slack_user(found[f])
         elif fields[f].annotation is date:
             try:
                 found[f] = date.fromisoformat(found[f]).isoformat()
             except ValueError:
                 raise Refusal(f"the {f} date must look like 2026-12-01, not {found[f]!r}") from None
     return found
+
+
+def slack_user(word: str) -> str:
+    """`@alice` -> `alice`; an escaped mention `<@U024BE7LH|alice>` -> its user id (the rules map it to the person)."""
+    escaped = ESCAPED_USER.fullmatch(word)
+    return escaped.group(1) if escaped else word.lstrip("@")
 
 
 def usage(message: Verb) -> str:

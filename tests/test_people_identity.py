@@ -44,3 +44,10 @@ def test_by_defaults_to_the_login_through_the_directory(config, monkeypatch):
     assert user("") == "alice", "the login is the local part of alice's address"
     monkeypatch.setattr("getpass.getuser", lambda: "bob")
     assert user("") == "bob"
+
+
+def test_a_person_named_in_a_slash_command_may_be_an_escaped_mention():
+    from gateway.slack_commands import fields_of
+
+    assert fields_of("assign", ["comms_lead", "<@U024BE7LH|alice>"]) == {"role": "comms_lead", "user": "U024BE7LH"}
+    assert fields_of("assign", ["comms_lead", "@bob"]) == {"role": "comms_lead", "user": "bob"}
