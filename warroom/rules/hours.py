@@ -35,7 +35,8 @@ class BusinessHoursRules:
             return
         start = hours.next_start(now)
         self.deadline(NUDGE, start, f"Nudge {team} at the start of its business day")
-        self.log(now, "warroom", "business_hours", f"outside {team}'s business hours: nobody is paged; {team} is nudged at {start:%Y-%m-%d %H:%M} UTC if still open")
+        text = f"outside {team}'s business hours: nobody is paged; {team} is nudged at {start:%Y-%m-%d %H:%M} UTC if still open"
+        self.log(now, "warroom", "business_hours", text)
 
     def nudge_business_day(self: Lifecycle, d: Deadline, now: datetime) -> None:
         s = self.state

@@ -102,11 +102,13 @@ class PeopleRules:
                 self.log(now, who, "pagerduty", "acknowledged in PagerDuty")
             case "incident.resolved":
                 self.log(now, who, "pagerduty", "resolved in PagerDuty (warroom resolves with `warroom resolve`)")
-            case _:
-                assignees = [self.policy.people.handle(a.id) if self.policy.people.get(a.id) else a.summary or a.id for a in event.assignees]
+            case _:  # reassigned or escalated: whoever PagerDuty now pages is invited, if warroom knows them
+                people = self.policy.people
+                known = [people.handle(a.id) for a in event.assignees if people.get(a.id)]
+                names = [people.handle(a.id) if people.get(a.id) else a.summary or a.id for a in event.assignees]
                 verb = "escalated" if event.event_type == "incident.escalated" else "reassigned"
-                self.log(now, who, "pagerduty", f"{verb} in PagerDuty to {', '.join(assignees) or 'nobody'}")
-                self.invite(now, *(self.policy.people.handle(a.id) for a in event.assignees if self.policy.people.get(a.id)))
+                self.log(now, who, "pagerduty", f"{verb} in PagerDuty to {', '.join(names) or 'nobody'}")
+                self.invite(now, *known)
 
     def new_commander(self: Lifecycle, who: str, now: datetime) -> bool:
         """Make `who` commander if nobody commands; True when they became it."""
