@@ -6,15 +6,21 @@ a Slack identity is named in the channel and the timeline instead."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from sqlalchemy import select
 
+from activities.paging import PagingActivities
+from activities.slack import SlackChat
 from store.tables import identities
 from tests.fakes.server import Served
 from tests.fakes.slack import FakeSlack
 from tests.support import Warroom
+from warroom.models import ChannelRef, Severity
+from warroom.policy import load_policy
+from warroom.rules.requests import PageRequest
 
 SETTLE = 60.0
 CONFIG = """
@@ -116,8 +122,6 @@ async def test_a_postmortem_reminder_reaches_the_scribe_by_slack_id_looked_up_on
 
 async def test_slack_refuses_a_name_where_it_wants_a_user_id(slack):
     """The fake answers as Slack does: `conversations.open` and `conversations.invite` take user ids."""
-    import httpx
-
     headers = {"Authorization": f"Bearer {slack.token}"}
     async with httpx.AsyncClient(base_url=f"{slack.url}/api/", headers=headers) as http:
         opened = (await http.post("conversations.open", data={"users": "alice"})).json()
@@ -126,3 +130,20 @@ async def test_slack_refuses_a_name_where_it_wants_a_user_id(slack):
         invited = (await http.post("conversations.invite", data={"channel": created["channel"]["id"], "users": "alice"})).json()
         assert invited == {"ok": False, "error": "user_not_found"}
         assert (await http.post("conversations.open", data={"users": "UALICE"})).json()["ok"]
+
+
+async def test_a_page_for_someone_without_slack_identity_goes_to_the_channel_naming_them(slack, tmp_path):
+    config = tmp_path / "warroom.toml"
+    config.write_text(CONFIG)
+    chat = SlackChat(slack.token, f"{slack.url}/api/")
+    created = await chat._call("conversations_create", name="incident-2026-03-04-checkout-down")
+    channel = ChannelRef(id=created["channel"]["id"], name="incident-2026-03-04-checkout-down", url="https://fake.slack.test/x")
+    page = PageRequest(
+        incident_id="inc-1", service="checkout", severity=Severity.SEV1, title="Checkout down", target="primary", step=0,
+        at=datetime(2026, 3, 4, 10, 0, tzinfo=UTC), channel=channel, idempotency_key="inc-1:7",
+    )
+    result = await PagingActivities(chat, load_policy(config)).page_responder(page)
+    assert (result.user, result.via) == ("dave", "channel") and "dave has no Slack identity" in result.unreached
+    [posted] = texts(slack, channel.id)
+    assert posted.startswith("dave: :rotating_light: You are paged (primary, step 1)")
+    assert not [c for c in slack.channels if c.startswith("D-")], "no direct message to a name"
