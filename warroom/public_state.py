@@ -36,6 +36,8 @@ def parse_components(value: Any) -> Any:
     parsed: dict[str, str | None] = {}
     for item in filter(None, (part.strip() for part in value.split(","))):
         name, _, status = item.partition("=")
+        if not name.strip():
+            raise ValueError(f"a component needs a name: {item!r}")
         parsed[name.strip()] = status.strip().lower().replace(" ", "_") or None
     return parsed
 
