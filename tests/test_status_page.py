@@ -34,7 +34,8 @@ CHROMIUM_ARGS = [
 def post(incident: str, title: str, status: PublicStatus, key: str, cause: str = "") -> StatusPost:
     return StatusPost(
         incident_id=incident, title=title, service="checkout", status=status,
-        message=public_wording(status, "checkout", cause), impact="critical", components=["Checkout"],
+        message=public_wording(status, "checkout", cause), impact="critical",
+        components={"Checkout": "operational" if status is PublicStatus.RESOLVED else "major_outage"},
         idempotency_key=key,
     )
 

@@ -33,7 +33,8 @@ def post(status: PublicStatus, key: str, page_ref=None, **kw) -> StatusPost:
     return StatusPost(
         incident_id="inc-1", page_ref=page_ref, title="Checkout down", service="checkout", status=status,
         message=public_wording(status, "checkout", "a bad deploy"), impact="critical",
-        components=kw.pop("components", ["Checkout"]), idempotency_key=key, **kw,
+        components=kw.pop("components", {"Checkout": "operational" if status is PublicStatus.RESOLVED else "major_outage"}),
+        idempotency_key=key, **kw,
     )
 
 
@@ -78,9 +79,9 @@ async def test_rate_limit_is_retryable_after_the_servers_delay(fake, api):
 @pytest.mark.parametrize(
     ("api_key", "page_id", "components", "expected"),
     [
-        ("wrong-key", "page1", ["Checkout"], "HTTP 401"),
-        (KEY, "nope", ["Checkout"], "HTTP 404"),
-        (KEY, "page1", ["Billing"], "no component named Billing"),
+        ("wrong-key", "page1", {"Checkout": "major_outage"}, "HTTP 401"),
+        (KEY, "nope", {"Checkout": "major_outage"}, "HTTP 404"),
+        (KEY, "page1", {"Billing": "major_outage"}, "no component named Billing"),
     ],
 )
 async def test_client_errors_are_final_and_keep_the_key_out(fake, api_key, page_id, components, expected):
@@ -94,5 +95,5 @@ async def test_validation_errors_are_final(fake, api):
     # The page lists a component whose id the incident endpoint rejects: 422.
     fake.components["cmp-legacy"] = {"id": "cmp-retired", "name": "Legacy", "status": "operational"}
     with pytest.raises(ApplicationError, match="HTTP 422.*do not exist") as err:
-        await api.publish(post(PublicStatus.INVESTIGATING, "k", components=["Legacy"]))
+        await api.publish(post(PublicStatus.INVESTIGATING, "k", components={"Legacy": "major_outage"}))
     assert err.value.non_retryable
