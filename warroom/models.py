@@ -212,10 +212,12 @@ class StatusUpdate(Message):
     message: str = Field(min_length=1, max_length=2000, description="for the channel only")
     public: str | None = Field(None, max_length=2000, description="for the status page (publishers only)")
     public_title: str | None = Field(None, max_length=200, description="the public incident's name")
-    components: dict[str, ComponentStatus | None] | None = Field(None, description="Checkout=partial_outage,API")
+    components: dict[str, ComponentStatus | None] | None = Field(
+        None, description="status-page components: Checkout=partial_outage,API (a name alone: as the severity implies)"
+    )
     impact: str | None = Field(None, max_length=1000, description="the update's Impact line from now on")
-    help_needed: str | None = Field(None, max_length=1000)
-    eta: str | None = Field(None, max_length=200)
+    help_needed: str | None = Field(None, max_length=1000, description="what the team needs (people, access); '' clears")
+    eta: str | None = Field(None, max_length=200, description="when service should be back, e.g. '30 min'; '' clears")
 
     _components = field_validator("components", mode="before")(parse_components)
 

@@ -210,7 +210,7 @@ class PublicRules:
     def send_executive_summary(self: Lifecycle, d: Deadline, now: datetime) -> None:
         s = self.state
         cfg = self.policy.stakeholders
-        d.due = d.next_fire = now + cfg.executive_every
+        d.due = d.next_fire = d.next_fire + cfg.executive_every  # on its schedule, however late this runs
         d.reminders += 1
         text = wording.executive_summary(s, self.customer_effect(), d.due)
         self.log(now, "warroom", "executive_summary", "executive summary to " + ", ".join(cfg.executives))
