@@ -11,6 +11,7 @@ from activities.statuspage_api import StatusPageAPI
 from tests.fakes.server import Served, json_response
 from tests.fakes.statuspage import FakeStatuspage
 from warroom.models import PublicStatus
+from warroom.public_state import ComponentStatus
 
 KEY = "sp-secret-key"
 
@@ -96,4 +97,21 @@ async def test_validation_errors_are_final(fake, api):
     fake.components["cmp-legacy"] = {"id": "cmp-retired", "name": "Legacy", "status": "operational"}
     with pytest.raises(ApplicationError, match="HTTP 422.*do not exist") as err:
         await api.publish(post(PublicStatus.INVESTIGATING, "k", components={"Legacy": "major_outage"}))
+    assert err.value.non_retryable
+
+
+async def test_a_publication_without_text_renames_and_moves_components_without_an_update(fake, api):
+    ref = await api.publish(post(PublicStatus.INVESTIGATING, "inc-1:3"))
+    quiet = post(PublicStatus.INVESTIGATING, "inc-1:4", page_ref=ref).model_copy(
+        update={"message": None, "title": "Partial outage: Checkout", "components": {"Checkout": ComponentStatus.PARTIAL_OUTAGE}}
+    )
+    await api.publish(quiet)
+    [incident] = fake.incidents.values()
+    assert incident["name"] == "Partial outage: Checkout" and len(incident["incident_updates"]) == 1
+    assert fake.components["cmp-checkout"]["status"] == "partial_outage"
+
+
+async def test_a_name_longer_than_statuspage_takes_is_final(fake, api):
+    with pytest.raises(ApplicationError, match="HTTP 422.*Name is too long") as err:
+        await api.publish(post(PublicStatus.INVESTIGATING, "k").model_copy(update={"title": "x" * 256}))
     assert err.value.non_retryable

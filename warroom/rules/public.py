@@ -125,9 +125,9 @@ class PublicRules:
             return
         s.public_status = status
         affected = self.affected()
+        message = None if quiet else text or wording.public_wording(status, ", ".join(affected) or s.service)
         if status in RECOVERED:
             affected = dict.fromkeys(affected, ComponentStatus.OPERATIONAL)
-        message = None if quiet else text or wording.public_wording(status, ", ".join(self.affected()) or s.service)
 
         def published(ref: Any) -> None:
             s.status_page = ref
@@ -180,7 +180,7 @@ class PublicRules:
         if public_part and self.is_public:
             self.publish(status, now, quiet=True)
             return "; public name and components updated"
-        return ""
+        return "; public name and components kept for when it goes public" if public_part else ""
 
     # --- stakeholders -------------------------------------------------------------------
 
