@@ -130,7 +130,8 @@ async def test_only_what_a_publisher_chose_goes_public_and_only_once_someone_ack
     assert (seen.name, seen.checkout) == ("Partial outage: Checkout", "Partial outage")
     assert seen.updates == [("identified", "The issue has been identified. We are implementing a fix.")]
 
-    await w.send(handle, "update", by="mallory", status="monitoring", message="watching", public="Resolved!", public_title="Nothing")
+    await handle.signal("update", {"by": "mallory", "status": "monitoring", "message": "watching", "public": "Resolved!",
+                                   "public_title": "Nothing"})  # as a signal: recorded as refused
     await w.send(handle, "update", by="bob", status="identified", message=INTERNAL, public=PUBLIC)
     await w.send(handle, "resolve", by="bob", summary="rolled back payments-api to 40")
     state = await w.state(handle)
