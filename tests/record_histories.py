@@ -47,10 +47,12 @@ async def sev1_full_lifecycle(w: Warroom):
     await w.send(h, "acknowledge", by="bob")
     await w.send(h, "assign", role="ops_lead", user="carol")
     await w.send(h, "assign", role="comms_lead", user="dave")
-    await w.env.sleep(timedelta(minutes=35))
+    await w.env.sleep(timedelta(minutes=35))  # the executive summary after 20m
     await w.send(h, "mitigate", action="rollback", description="v41", checklist={
         "no_irreversible_migrations": True, "no_irreversible_side_effects": True, "known_good_target": True})
-    await w.send(h, "update", status="identified", message="bad deploy")
+    await h.signal("update", {"by": "carol", "status": "identified", "message": "bad deploy", "public": "All fine"})
+    await w.send(h, "update", status="identified", message="bad deploy", by="dave", public="Checkout is failing; a fix is rolling out.",
+                 components="Checkout=partial_outage", eta="15 min")
     await w.send(h, "resolve", summary="rolled back")
     await w.env.sleep(timedelta(minutes=31))
     await w.send(h, "action_item", title="Canary deploys", owner="carol", due=str(date.today() + timedelta(days=30)))
@@ -224,15 +226,46 @@ async def sev2_escalation_reopen_and_alerts_after_verify(w: Warroom):
 
 
 SCENARIOS = [sev1_full_lifecycle, sev3_alerts_recur_and_escalate, auto_resolved_alert, sev2_escalation_reopen_and_alerts_after_verify]
+# Stakeholders and a status-page component for the SEV1.
+STAKEHOLDERS_POLICY = """
+[services.checkout]
+components = ["Checkout"]
+
+[stakeholders]
+announce = "#incidents"
+executives = ["vp-eng"]
+executive_every = "20m"
+"""
+
+
+@contextlib.contextmanager
+def checkout_with_stakeholders(tmp: Path) -> Iterator[dict[str, Any]]:
+    policy = tmp / "warroom.toml"
+    policy.write_text(STAKEHOLDERS_POLICY)
+    yield {"config": policy}
+
+
 SETTINGS: dict[Callable[..., Any], Callable[[Path], contextlib.AbstractContextManager[dict[str, Any]]]] = {
+    sev1_full_lifecycle: checkout_with_stakeholders,
     sev2_escalation_reopen_and_alerts_after_verify: checkout_with_signals,
 }
 
 # What a history must contain: activity and timer summaries, and the messages
 # it took (`update:<name>`, `signal:<name>`), each at least this often.
 COVERS: dict[str, dict[str, int]] = {
+    "sev1_full_lifecycle": {
+        "Status page: investigating": 1,  # declared by a person: public at once
+        "signal:update": 1,  # carol's public text, refused
+        "Status page: identified": 1,  # dave's
+        "Status page: monitoring": 1,
+        "Status page: resolved": 1,
+        "Announce to stakeholders in #incidents": 3,  # declared, resolved, closed
+        "Executive summary (SEV1, every 20m)": 1,  # its timer
+        "Executive summary to vp-eng": 1,
+    },
     "sev2_escalation_reopen_and_alerts_after_verify": {
         "Page primary on-call for checkout": 1,
+        "Status page: investigating": 2,  # public once bob acknowledged, again on reopening
         "Page secondary on-call for checkout if unacknowledged": 1,  # the escalation's timer
         "Page secondary on-call for checkout": 1,
         "update:acknowledge": 1,

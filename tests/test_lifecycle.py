@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
-from warroom.models import Phase, PublicStatus, Role, Severity
+from warroom.models import Phase, Role, Severity
 
 
 async def test_sev1_runs_from_declaration_through_postmortem_review_to_closure(warroom):
@@ -72,7 +72,7 @@ async def test_a_recurring_alert_inside_the_window_reopens(warroom):
     state = await warroom.state(handle)
     assert state.metrics.reopen_count == 1 and state.alerts["f1"].count == 2
     assert "monitoring_window" not in state.deadlines and "postmortem_draft" not in state.deadlines
-    assert state.public_status is PublicStatus.INVESTIGATING
+    assert state.comms.status == "investigating" and state.public_status is None, "never acknowledged: never public"
 
     await warroom.send(handle, "resolve", summary="fixed for real")
     await warroom.send(handle, "reopen", reason="users still report errors")

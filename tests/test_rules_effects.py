@@ -29,12 +29,12 @@ def open_channel(life):
 @pytest.mark.parametrize(
     "severity, policy, then",
     [
-        ("SEV1", None, [Operation.PUBLISH_STATUS, Operation.PAGE]),
-        ("SEV2", None, [Operation.PUBLISH_STATUS, Operation.PAGE]),
-        ("SEV3", None, [Operation.PUBLISH_STATUS]),
+        ("SEV1", None, [Operation.PUBLISH_STATUS, Operation.PAGE]),  # a person declared it: public at once
+        ("SEV2", None, [Operation.PAGE]),  # public once acknowledged
+        ("SEV3", None, []),
         ("SEV4", None, []),
         ("SEV1", policy_with("SEV1", public=False, page=False), []),
-        ("SEV4", policy_with("SEV4", public=True, page=True), [Operation.PUBLISH_STATUS, Operation.PAGE]),
+        ("SEV4", policy_with("SEV4", public=True, page=True), [Operation.PAGE]),  # publish_on manual
     ],
 )
 def test_mobilizing_queues_what_the_severity_demands(severity, policy, then):

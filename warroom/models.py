@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from warroom.metrics import Metrics
+from warroom.public_state import Comms, ComponentStatus, parse_components
 from warroom.signals import SignalSnapshot
 
 
@@ -208,7 +209,17 @@ class Mitigate(Message):
 
 class StatusUpdate(Message):
     status: Literal["investigating", "identified", "monitoring"]
-    message: str = Field(min_length=1, max_length=2000)
+    message: str = Field(min_length=1, max_length=2000, description="for the channel only")
+    public: str | None = Field(None, max_length=2000, description="for the status page (publishers only)")
+    public_title: str | None = Field(None, max_length=200, description="the public incident's name")
+    components: dict[str, ComponentStatus | None] | None = Field(
+        None, description="status-page components: Checkout=partial_outage,API (a name alone: as the severity implies)"
+    )
+    impact: str | None = Field(None, max_length=1000, description="the update's Impact line from now on")
+    help_needed: str | None = Field(None, max_length=1000, description="what the team needs (people, access); '' clears")
+    eta: str | None = Field(None, max_length=200, description="when service should be back, e.g. '30 min'; '' clears")
+
+    _components = field_validator("components", mode="before")(parse_components)
 
 
 class SeverityChange(Message):
@@ -353,6 +364,7 @@ class IncidentState(BaseModel):
     deadlines: dict[str, Deadline] = Field(default_factory=dict)
     metrics: Metrics
     postmortem: Postmortem = Field(default_factory=Postmortem)
+    comms: Comms = Field(default_factory=Comms)
     channel: ChannelRef | None = None
     suspects: list[Change] = Field(default_factory=list, description="changes to the service in the 24 h before declaration and since, newest first")
     mitigations: list[MitigationRecord] = Field(default_factory=list)

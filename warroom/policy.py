@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from warroom.durations import parse_duration
 from warroom.models import Impact, Severity
+from warroom.public_policy import StakeholderConfig, StatusPageConfig
 from warroom.signals import SignalQueries
 
 
@@ -179,6 +180,8 @@ class Policy(Config):
     rotations: dict[str, Rotation] = Field(default_factory=dict)
     timing: Timing = Field(default_factory=Timing)
     bridge: BridgeConfig = Field(default_factory=BridgeConfig)
+    status_page: StatusPageConfig = Field(default_factory=StatusPageConfig)
+    stakeholders: StakeholderConfig = Field(default_factory=StakeholderConfig)
     default_severity: Severity = Severity.SEV3
 
     _sev_keys = field_validator("severities", mode="before")(

@@ -68,6 +68,8 @@ class DeadlineRules:
                 self.remind_postmortem(d, now, "draft")
             case "postmortem_review":
                 self.remind_postmortem(d, now, "review")
+            case "executive_summary":
+                self.send_executive_summary(d, now)
             case _:
                 raise ValueError(f"unknown deadline {d.name}")
 
@@ -87,6 +89,7 @@ class DeadlineRules:
             if self.rules.roles_required_within and "roles" not in s.deadlines:
                 self.deadline("roles", now + self.rules.roles_required_within, "Check incident roles are staffed")
             self.check_roles_met(now)
+            self.arm_executive_summary(now)
         else:
             self.apply_postmortem_duty(now)
         self.maybe_close(now)
@@ -224,4 +227,5 @@ class DeadlineRules:
             for d in self.pending():
                 s.deadlines.pop(d.name)
             self.log(now, "warroom", "closed", "incident closed")
+            self.announce(wording.announcement(s, "closed"))
             self.archive()

@@ -31,16 +31,17 @@ from warroom.rules.deadlines import DeadlineRules
 from warroom.rules.effects import Effect, Operation
 from warroom.rules.evidence import EvidenceRules
 from warroom.rules.learn import LearnRules
+from warroom.rules.public import PublicRules
 from warroom.rules.messages import MESSAGES, Refused, allowed_move, checks, handles
 from warroom.rules.requests import (
     ArchiveRequest, ChannelArchive, ChannelBookmark, ChannelPost, ChannelTopic, DirectMessage, DraftRequest, FirstPost,
-    OpenChannel, StatusPost,
+    OpenChannel,
 )
 
 ROLLBACK_CHECKLIST = ["no_irreversible_migrations", "no_irreversible_side_effects", "known_good_target"]
 
 
-class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules):
+class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules, PublicRules):
     def __init__(self, state: IncidentState, policy: Policy):
         self.state = state
         self.policy = policy
@@ -95,7 +96,8 @@ class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules):
             key=key,
         )
         self.list_recent_changes(now)
-        self.publish(PublicStatus.INVESTIGATING, now)
+        self.go_public_if_due(now)
+        self.announce(wording.announcement(s, "declared"))
         self.snapshot_signals("declaration", now)
         self.apply_policy(now)
 
@@ -180,6 +182,8 @@ class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules):
         if Role.COMMANDER not in s.roles:
             s.roles[Role.COMMANDER] = msg.by
             text += " and is incident commander"
+        if first and self.go_public_if_due(now):
+            text += "; the incident is public on the status page now"
         self.log(now, msg.by, "acknowledge", text)
         self.post(f":eyes: {text}.", "Post acknowledgement")
         self.refresh_topic()
@@ -222,10 +226,10 @@ class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules):
         s.last_update = msg.message
         s.metrics.updates_posted += 1
         self.log(now, msg.by, "update", f"{status.value}: {msg.message}")
+        public = self.take_update(msg, now)
         self.post(self.update_text(status.value.title(), msg.message, now), "Post status update")
-        self.publish(status, now, cause=msg.message)
         self.arm_cadence(now)
-        return f"update posted ({status.value})"
+        return f"update posted ({status.value}){public}"
 
     @handles("escalate")
     def on_escalate(self, msg: SeverityChange, now: datetime) -> str:
@@ -242,7 +246,10 @@ class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules):
         self.log(now, msg.by, "severity", text)
         self.post(f":rotating_light: {text} (by {msg.by})", f"Announce {verb} to {msg.severity}")
         self.refresh_topic()
+        self.announce(wording.announcement(s, text))
         self.apply_policy(now)
+        if not self.go_public_if_due(now) and self.is_public:
+            self.publish(s.public_status or PublicStatus.INVESTIGATING, now, quiet=True)  # components follow the severity
         return text
 
     @handles("resolve")
@@ -252,13 +259,14 @@ class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules):
         s.metrics.resolved_at = now
         if s.metrics.mitigated_at is None:
             s.metrics.mitigated_at = now
-        for name in ("status_update", "page", "roles"):
+        for name in ("status_update", "page", "roles", "executive_summary"):
             s.deadlines.pop(name, None)
         window = self.policy.timing.monitoring_window
         self.deadline("monitoring_window", now + window, f"{humanize(window)} monitoring window")
         self.log(now, msg.by, "resolve", f"resolved: {msg.summary}; monitoring for {humanize(window)}")
         self.post(self.update_text("Monitoring", msg.summary, now), "Post resolution update")
         self.publish(PublicStatus.MONITORING, now)
+        self.announce(wording.announcement(s, f"resolved: {msg.summary}"))
         self.update_pager("resolve")
         self.snapshot_signals("resolve", now)
         self.apply_postmortem_duty(now)
@@ -303,7 +311,7 @@ class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules):
             if not (link := self.state.postmortem.draft_link):
                 return None
             req = req.model_copy(update={"text": wording.draft_link(self.state.id, link)})
-        if isinstance(req, ChannelPost):
+        if effect.operation is Operation.POST:
             return req.model_copy(update={"channel": self.state.channel})
         if isinstance(req, (ChannelTopic, ChannelBookmark, ChannelArchive)):
             return req.model_copy(update={"channel": self.state.channel}) if self.state.channel else None
@@ -323,34 +331,12 @@ class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules):
         key = self.next_key()
         self.effect(Operation.DIRECT_MESSAGE, DirectMessage(incident_id=self.state.id, user=user, text=text, idempotency_key=key), summary, key=key)
 
-    def publish(self, status: PublicStatus, now: datetime, cause: str = "") -> None:
-        s = self.state
-        if not self.rules.public and s.status_page is None:
-            return
-        s.public_status = status
-
-        def published(ref: Any) -> None:
-            s.status_page = ref
-
-        key = self.next_key()
-        self.effect(
-            Operation.PUBLISH_STATUS,
-            StatusPost(
-                incident_id=s.id, page_ref=s.status_page, title=s.title, service=s.service, status=status,
-                message=wording.public_wording(status, s.service, cause), impact=self.rules.status_impact,
-                components=self.policy.service(s.service).components, idempotency_key=key,
-            ),
-            f"Status page: {status.value}",
-            then=published,
-            key=key,
-        )
-
     def refresh_topic(self) -> None:
         s = self.state
         self.effect(Operation.SET_TOPIC, ChannelTopic(incident_id=s.id, channel=s.channel, topic=wording.topic(s)), "Update channel topic")
 
     def update_text(self, status: str, action: str, now: datetime) -> str:
-        return wording.update_text(self.state, self.rules.update_cadence, status, action, now)
+        return wording.update_text(self.state, self.rules.update_cadence, status, action, now, self.public_line(now))
 
     def integration_failed(self, effect: Effect, reason: str, now: datetime) -> None:
         """Record a failed side effect and tell the channel, unless chat itself failed."""

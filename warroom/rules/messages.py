@@ -104,9 +104,12 @@ MESSAGES: dict[str, Verb] = {
         cli_args=("action",), slack_args=("action", "description"),
     ),
     "update": Verb(
-        m.StatusUpdate, "internal update to the channel, the status page follows; resets the cadence timer",
+        m.StatusUpdate,
+        "internal update to the channel; only `public` text (from a publisher) reaches the status page, else the"
+        " seed's wording for a change of status; resets the cadence timer",
         taken_in=ACTIVE, moves=OUT_OF_TRIAGE, refused="status updates are for open incidents; this one is in {phase}",
-        cli="update", slack="update", help="Post a status update to the channel and status page; resets the cadence.",
+        cli="update", slack="update",
+        help="Post an internal update to the channel; --public text (publishers only) goes to the status page.",
         cli_args=("status", "message"), slack_args=("status", "message"),
     ),
     "escalate": Verb(

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from warroom import blameless
 from warroom.changes import ChangeWindow
 from warroom.models import ChannelRef, IncidentState, PublicStatus, Severity, StatusPageRef
+from warroom.public_state import ComponentStatus
 from warroom.signals import SignalQueries
 
 
@@ -136,14 +137,18 @@ class SnapshotRequest(BaseModel):
 
 
 class StatusPost(BaseModel):
+    """One publication: the public name, the status and, unless only the name or
+    components change, a new public update's text; components with the state
+    they are in from now on (the rules decide it: both pages apply it as is)."""
+
     incident_id: str
     page_ref: StatusPageRef | None = None
-    title: str
+    title: str = Field(description="the public incident's name, never the internal title unless chosen")
     service: str
     status: PublicStatus
-    message: str
+    message: str | None = Field(description="the new public update; None: name and components only")
     impact: Literal["critical", "major", "minor", "none"] = "none"
-    components: list[str] = Field(default_factory=list)
+    components: dict[str, ComponentStatus] = Field(default_factory=dict)
     idempotency_key: str
 
 
