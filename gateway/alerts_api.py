@@ -9,6 +9,7 @@ and the incident ids once Temporal holds them durably.
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 
@@ -18,29 +19,34 @@ from pydantic import BaseModel
 from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio.service import RPCError
 
-from warroom.intake import PARSERS, IntakeError, alertmanager, datadog, generic, pagerduty
+from warroom import routing
+from warroom.intake import PARSERS, Intake, IntakeError, alertmanager, datadog, generic, grafana_legacy, pagerduty
+from warroom.policy import Policy
 from gateway.http import temporal_unavailable
 from gateway.tokens import INGEST, Tokens
-from client.router import AlertRouter
+from client.router import AlertRouter, Routed
 from gateway.metrics import GatewayMetrics
 
 SCHEMAS: dict[str, list[type[BaseModel]]] = {
     "alertmanager": [alertmanager.AlertmanagerNotification],
-    "grafana": [alertmanager.AlertmanagerNotification],
+    "grafana": [alertmanager.AlertmanagerNotification, grafana_legacy.LegacyNotification],
     "pagerduty": [pagerduty.PagerDutyEvent],
     "datadog": [datadog.DatadogNotification],
-    "generic": [generic.GenericAlert, generic.GenericBatch],
+    "generic": [],  # any JSON object
+    "generic/{name}": [],
 }
 REF = "#/components/schemas/{model}"
 DESCRIPTIONS = {
     "alertmanager": "Prometheus Alertmanager webhook (version 4). One alert group is one incident.",
-    "grafana": "Grafana unified alerting webhook. One alert group is one incident.",
+    "grafana": "Grafana unified alerting webhook (one alert group is one incident), or legacy dashboard alerting (one rule).",
     "pagerduty": "PagerDuty Events API v2 event: trigger, acknowledge or resolve.",
-    "datadog": "Datadog webhook with warroom's payload template, keyed on $ALERT_CYCLE_KEY.",
-    "generic": 'One alert object, or {"alerts": [...]} of them.',
+    "datadog": "Datadog Webhooks integration: its default payload or any template of $VARIABLES (best key: $ALERT_CYCLE_KEY).",
+    "generic": 'Any JSON object (title from name/title/message/summary/text), or {"alerts": [...]} of them.',
+    "generic/{name}": "Any JSON object, read through the [intake.generic.<name>] field mapping in warroom.toml.",
 }
 
 PREFIX = "/v1/alerts/"
+NAMED = re.compile(r"generic/[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
 class AlertIntake:
@@ -57,7 +63,7 @@ class AlertIntake:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         source = scope["path"].removeprefix(PREFIX) if scope["type"] == "http" else None
-        if source not in PARSERS or not scope["path"].startswith(PREFIX):
+        if source is None or not scope["path"].startswith(PREFIX) or (source not in PARSERS and not NAMED.fullmatch(source)):
             return await self.app(scope, receive, send)
         if scope["method"] != "POST":
             response = JSONResponse({"detail": "Method Not Allowed"}, 405, headers={"Allow": "POST"})
@@ -69,26 +75,31 @@ class AlertIntake:
         app = scope["app"]
         metrics: GatewayMetrics = app.state.metrics
         started = time.perf_counter()
+        policy: Policy = app.state.settings.policy  # loaded once, cached by the settings
+        # a named generic source has metrics of its own once configured (names in URLs are unbounded)
+        label = source if source in PARSERS or source.removeprefix("generic/") in policy.intake.generic else "generic"
         try:
             tokens: Tokens = app.state.tokens
             tokens.check(_header(scope, b"authorization"), INGEST)
             try:
-                intake = PARSERS[source](_json(await _body(receive)))
+                intake = _parse(source, _json(await _body(receive)), policy)
             except IntakeError as err:
                 raise HTTPException(422, str(err)) from None
         except HTTPException as err:
-            metrics.rejected.labels(source, str(err.status_code)).inc()
+            metrics.rejected.labels(label, str(err.status_code)).inc()
             return JSONResponse({"detail": err.detail}, err.status_code, headers=err.headers)
+        intake, dropped = routing.apply(policy.routing, intake)
         alert_router: AlertRouter = app.state.alert_router
         try:
-            routed = await alert_router.route(intake)
+            routed = await alert_router.route(intake) if intake.alerts or intake.acknowledged else []
+            routed += [Routed(None, "dropped", d.alert.source, d.alert.dedup_key, d.alert.count) for d in dropped]
         except RPCError as err:
             if (unavailable := temporal_unavailable(err)) is None:
                 raise
             return unavailable
         for r in routed:
-            metrics.alerts.labels(source, r.outcome).inc(max(r.alerts, 1))
-        metrics.routing.labels(source).observe(time.perf_counter() - started)
+            metrics.alerts.labels(label, r.outcome).inc(max(r.alerts, 1))
+        metrics.routing.labels(label).observe(time.perf_counter() - started)
         body: dict[str, Any] = {
             "incidents": list(dict.fromkeys(r.incident_id for r in routed if r.incident_id)),
             "routed": [
@@ -99,6 +110,14 @@ class AlertIntake:
         if source == "pagerduty":  # what PagerDuty's own API answers, for clients that read it
             body |= {"status": "success", "message": "Event processed", "dedup_key": routed[0].dedup_key if routed else None}
         return JSONResponse(body, status_code=202)
+
+
+def _parse(source: str, body: Any, policy: Policy) -> Intake:
+    """The source's parser; `generic/<name>` with that name's field mapping."""
+    if source in PARSERS:
+        return PARSERS[source](body)
+    name = source.removeprefix("generic/")
+    return generic.parse_named(body, name, policy.intake.generic.get(name))
 
 
 def _header(scope: Scope, name: bytes) -> bytes:
@@ -145,12 +164,12 @@ def openapi_paths() -> dict[str, Any]:
     }
     paths = {}
     for source, models in SCHEMAS.items():
-        refs = [{"$ref": REF.format(model=model.__name__)} for model in models]
+        refs = [{"$ref": REF.format(model=model.__name__)} for model in models] or [{"type": "object"}]
         paths[PREFIX + source] = {"post": {
             "tags": ["alerts"],
             "summary": f"Receive {source} alerts",
             "description": DESCRIPTIONS[source],
-            "operationId": f"alerts_{source}",
+            "operationId": f"alerts_{source.replace('/{name}', '_named')}",
             "security": [{INGEST: []}],
             "requestBody": {
                 "required": True,

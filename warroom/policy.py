@@ -17,7 +17,9 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from warroom.durations import parse_duration
+from warroom.intake.generic import IntakeConfig
 from warroom.models import Impact, Severity
+from warroom.routing import Routing
 from warroom.signals import SignalQueries
 
 
@@ -179,6 +181,8 @@ class Policy(Config):
     rotations: dict[str, Rotation] = Field(default_factory=dict)
     timing: Timing = Field(default_factory=Timing)
     bridge: BridgeConfig = Field(default_factory=BridgeConfig)
+    intake: IntakeConfig = Field(default_factory=IntakeConfig, description="named generic sources' field mappings")
+    routing: Routing = Field(default_factory=Routing, description="alert routing rules, in order")
     default_severity: Severity = Severity.SEV3
 
     _sev_keys = field_validator("severities", mode="before")(
