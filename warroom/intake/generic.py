@@ -23,7 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from warroom.intake.common import Intake, IntakeError, event, fingerprint, scoped, service_from, severity, text
+from warroom.intake.common import Intake, IntakeError, event, scoped, service_from, severity, text
 from warroom.models import Impact, explain
 
 MAX_ALERTS = 1_000
@@ -121,7 +121,7 @@ def _event(item: Any, where: str, name: str | None, mapping: GenericMapping) -> 
     return event(
         source="generic",
         dedup_key=scoped(name, key) if name else key,
-        fingerprint=text(item.get("fingerprint"), 500) or (fingerprint(labels) if labels else key),
+        fingerprint=text(item.get("fingerprint"), 500) or key,
         name=title,
         status=_status(read("status"), mapping, where),
         summary=read("summary") or "",
