@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import re
 import time
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import HTTPException
@@ -20,6 +22,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio.service import RPCError
 
 from warroom import routing
+from warroom.alerts import AlertEvent
+from warroom.maintenance import MaintenanceWindow, covering
+from warroom.routing import Decision
+from client.maintenance import hold
+from gateway.alert_log import AlertLog
+from gateway.maintenance_api import Calendar
+from store.alerting import Received
 from warroom.intake import PARSERS, Intake, IntakeError, alertmanager, datadog, generic, grafana_legacy, pagerduty
 from warroom.policy import Policy
 from gateway.http import temporal_unavailable
@@ -88,15 +97,22 @@ class AlertIntake:
         except HTTPException as err:
             metrics.rejected.labels(label, str(err.status_code)).inc()
             return JSONResponse({"detail": err.detail}, err.status_code, headers=err.headers)
-        intake, dropped = routing.apply(policy.routing, intake)
+        decisions = routing.decide(policy.routing, intake)
+        calendar: Calendar = app.state.calendar
+        windows = await calendar.windows()
+        now = datetime.now(UTC)
+        held = {i: w for i, d in enumerate(decisions) if not d.dropped and windows and (w := covering(windows, d.alert.service, now))}
+        go = replace(intake, alerts=[d.alert for i, d in enumerate(decisions) if not d.dropped and i not in held])
         alert_router: AlertRouter = app.state.alert_router
         try:
-            routed = await alert_router.route(intake) if intake.alerts or intake.acknowledged else []
-            routed += [Routed(None, "dropped", d.alert.source, d.alert.dedup_key, d.alert.count) for d in dropped]
+            routed = await alert_router.route(go) if go.alerts or go.acknowledged else []
+            routed += await _hold(app, decisions, held)
         except RPCError as err:
             if (unavailable := temporal_unavailable(err)) is None:
                 raise
             return unavailable
+        routed += [Routed(None, "dropped", d.alert.source, d.alert.dedup_key, d.alert.count) for d in decisions if d.dropped]
+        _record(app.state.alert_log, now, intake, decisions, held, routed)
         for r in routed:
             metrics.alerts.labels(label, r.outcome).inc(max(r.alerts, 1))
         metrics.routing.labels(label).observe(time.perf_counter() - started)
@@ -110,6 +126,30 @@ class AlertIntake:
         if source == "pagerduty":  # what PagerDuty's own API answers, for clients that read it
             body |= {"status": "success", "message": "Event processed", "dedup_key": routed[0].dedup_key if routed else None}
         return JSONResponse(body, status_code=202)
+
+
+async def _hold(app: Any, decisions: list[Decision], held: dict[int, MaintenanceWindow]) -> list[Routed]:
+    """Hand the alerts maintenance windows cover to each window's workflow."""
+    by_window: dict[str, tuple[MaintenanceWindow, list[AlertEvent]]] = {}
+    for i, window in held.items():
+        by_window.setdefault(window.id, (window, []))[1].append(decisions[i].alert)
+    for window, alerts in by_window.values():
+        await hold(app.state.client, app.state.settings, window, alerts)
+    keys = {(decisions[i].alert.source, decisions[i].alert.dedup_key): decisions[i].alert.count for i in held}
+    return [Routed(None, "held", source, key, count) for (source, key), count in keys.items()]
+
+
+def _record(log: AlertLog, now: datetime, intake: Intake, decisions: list[Decision], held: dict[int, Any], routed: list[Routed]) -> None:
+    """Note every alert as received (before the rules), with what became of it."""
+    if not intake.alerts:
+        return
+    outcomes = {(r.source, r.dedup_key): r for r in routed if r.outcome not in ("dropped", "held")}
+    received = []
+    for i, (alert, d) in enumerate(zip(intake.alerts, decisions, strict=True)):
+        r = outcomes.get((d.alert.source, d.alert.dedup_key))
+        outcome = "dropped" if d.dropped else "held" if i in held else r.outcome if r else "ignored"
+        received.append(Received(now, alert, outcome, r.incident_id if r and outcome not in ("dropped", "held") else None, d.rule))
+    log.note(received)
 
 
 def _parse(source: str, body: Any, policy: Policy) -> Intake:

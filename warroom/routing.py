@@ -25,7 +25,7 @@ next ones apply too. A dropped alert is recorded and counted, opens nothing.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
@@ -129,10 +129,8 @@ class Decision:
 
 
 
-def apply(routing: Routing, intake: Intake) -> tuple[Intake, list[Decision]]:
-    """The intake with the rules applied, and the alerts they dropped."""
+def decide(routing: Routing, intake: Intake) -> list[Decision]:
+    """What the rules make of each alert of the intake, in its order."""
     if not routing.rules and not routing.service_labels:
-        return intake, []
-    decisions = [routing.route(alert) for alert in intake.alerts]
-    kept = [d.alert for d in decisions if not d.dropped]
-    return replace(intake, alerts=kept), [d for d in decisions if d.dropped]
+        return [Decision(alert, None, False) for alert in intake.alerts]
+    return [routing.route(alert) for alert in intake.alerts]
