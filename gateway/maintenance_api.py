@@ -61,7 +61,6 @@ class StartWindow(BaseModel):
     duration: str = Field(alias="for", description="how long: 2h, 90m, PT2H")
     reason: str = Field(min_length=1, max_length=2000)
     by: str = Field("api", min_length=1, max_length=200)
-    silence_open: bool = False
 
     _duration = field_validator("duration")(lambda v: (parse_duration(v), v)[1])
 
@@ -71,7 +70,7 @@ async def start(body: StartWindow, cal: Calendar = Depends(calendar)) -> dict[st
     now = datetime.now(UTC)
     window = MaintenanceWindow(
         id=f"mw-{uuid.uuid4().hex[:12]}", service=body.service, starts_at=now, ends_at=now + parse_duration(body.duration),
-        reason=body.reason, created_by=body.by, silence_open=body.silence_open,
+        reason=body.reason, created_by=body.by,
     )
     cal.changed(await cal.store.add(window))
     return describe(window)

@@ -159,6 +159,5 @@ maintenance_windows = Table(
     Column("ends_at", When, nullable=False, index=True),
     Column("reason", Text, nullable=False),
     Column("created_by", String(200), nullable=False),
-    Column("silence_open", Boolean, nullable=False),
     Column("ended_at", When, comment="set when ended early by hand"),
 )

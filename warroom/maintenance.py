@@ -34,7 +34,6 @@ class MaintenanceWindow(BaseModel):
     ends_at: datetime
     reason: str = Field(min_length=1, max_length=2000)
     created_by: str = "warroom.toml"
-    silence_open: bool = Field(False, description="also hold the pages of the service's open incidents")
     ended_at: datetime | None = None
 
     @property
