@@ -13,7 +13,7 @@ from rich.table import Table
 
 from cli.render import out, print_json
 from cli.runtime import AsJson, By, Failure, connected, run, user
-from client.maintenance import end_early
+from client.maintenance import end_early, hold_open_pages
 from client.router import chain_id
 from gateway.reading import since_time
 from store.alerting import AlertRecords, MaintenanceWindows
@@ -43,6 +43,7 @@ def start(
     service: Annotated[str, typer.Option(help='the service under maintenance, or "*" for all')],
     duration: Annotated[str, typer.Option("--for", help="how long: 2h, 90m, PT2H")],
     reason: Annotated[str, typer.Option(help="why, for the people who see alerts held")],
+    silence_open: Annotated[bool, typer.Option("--silence-open", help="also hold pages of the service's open incidents")] = False,
     by: By = None,  # type: ignore[assignment]
     as_json: AsJson = False,
 ) -> None:
@@ -53,9 +54,19 @@ def start(
     now = datetime.now(UTC)
     window = MaintenanceWindow(
         id=f"mw-{uuid.uuid4().hex[:12]}", service=service, starts_at=now, ends_at=now + length, reason=reason,
-        created_by=user(by),
+        created_by=user(by), silence_open=silence_open,
     )
-    _database(lambda db: MaintenanceWindows(db).add(window))
+
+    async def go() -> None:
+        client, settings = await connected() if silence_open else (None, Settings())
+        try:
+            await MaintenanceWindows(Database(settings.database)).add(window)
+        finally:
+            await dispose_all()
+        if client is not None:
+            await hold_open_pages(client, window, window.created_by)
+
+    run(go())
     _show([describe(window)], as_json)
 
 
@@ -72,6 +83,8 @@ def end(window_id: Annotated[str, typer.Argument(help="the window's id (mw-...)"
         if window is None:
             raise Failure(f"no maintenance window {window_id!r}")
         await end_early(client, window)
+        if window.silence_open:
+            await hold_open_pages(client, window, window.created_by)
         return window
 
     _show([describe(run(go()))], as_json)

@@ -6,8 +6,9 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError, RPCStatusCode
 
+from client.incidents import list_query
 from warroom.alerts import AlertBatch, AlertEvent, HeldAlerts
-from warroom.maintenance import MaintenanceWindow
+from warroom.maintenance import ALL_SERVICES, HoldPages, MaintenanceWindow
 from warroom.settings import Settings
 
 WORKFLOW = "MaintenanceWindowWorkflow"
@@ -38,3 +39,16 @@ async def end_early(client: Client, window: MaintenanceWindow) -> bool:
             return False
         raise
     return True
+
+
+async def hold_open_pages(client: Client, window: MaintenanceWindow, by: str) -> list[str]:
+    """`--silence-open`: the service's open incidents page no one before the
+    window's end (its `until`; a window ended early releases them). A signal
+    each, so an incident past stabilize just ignores it."""
+    message = HoldPages(by=by, until=window.until, reason=f"maintenance {window.id}: {window.reason}"[:2000])
+    query = list_query(service=None if window.service == ALL_SERVICES else window.service)
+    held = []
+    async for incident in client.list_workflows(query):
+        await client.get_workflow_handle(incident.id).signal("hold_pages", message)
+        held.append(incident.id)
+    return held

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field, field_validator
 from temporalio.client import Client
 
-from client.maintenance import end_early
+from client.maintenance import end_early, hold_open_pages
 from gateway import tokens
 from gateway.http import get_client
 from store.alerting import MaintenanceWindows
@@ -61,19 +61,21 @@ class StartWindow(BaseModel):
     duration: str = Field(alias="for", description="how long: 2h, 90m, PT2H")
     reason: str = Field(min_length=1, max_length=2000)
     by: str = Field("api", min_length=1, max_length=200)
+    silence_open: bool = Field(False, description="also hold the pages of the service's open incidents until the end")
 
     _duration = field_validator("duration")(lambda v: (parse_duration(v), v)[1])
 
 
 @router.post("", status_code=201, summary="Start a maintenance window", dependencies=[Depends(tokens.respond)])
-async def start(body: StartWindow, cal: Calendar = Depends(calendar)) -> dict[str, Any]:
+async def start(body: StartWindow, cal: Calendar = Depends(calendar), client: Client = Depends(get_client)) -> dict[str, Any]:
     now = datetime.now(UTC)
     window = MaintenanceWindow(
         id=f"mw-{uuid.uuid4().hex[:12]}", service=body.service, starts_at=now, ends_at=now + parse_duration(body.duration),
-        reason=body.reason, created_by=body.by,
+        reason=body.reason, created_by=body.by, silence_open=body.silence_open,
     )
     cal.changed(await cal.store.add(window))
-    return describe(window)
+    held = await hold_open_pages(client, window, body.by) if window.silence_open else []
+    return describe(window) | {"pages_held": held}
 
 
 @router.post("/{window_id}/end", summary="End a maintenance window now", dependencies=[Depends(tokens.respond)])
@@ -83,7 +85,8 @@ async def end(window_id: str, cal: Calendar = Depends(calendar), client: Client 
         raise HTTPException(404, f"no maintenance window {window_id!r}")
     cal.changed(window)
     await end_early(client, window)
-    return describe(window)
+    released = await hold_open_pages(client, window, window.created_by) if window.silence_open else []
+    return describe(window) | {"pages_released": released}
 
 
 @router.get("", summary="Maintenance windows running or to come", dependencies=[Depends(tokens.read)])

@@ -159,5 +159,6 @@ maintenance_windows = Table(
     Column("ends_at", When, nullable=False, index=True),
     Column("reason", Text, nullable=False),
     Column("created_by", String(200), nullable=False),
+    Column("silence_open", Boolean, nullable=False, comment="the service's open incidents hold their pages meanwhile"),
     Column("ended_at", When, comment="set when ended early by hand"),
 )

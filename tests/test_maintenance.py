@@ -5,6 +5,7 @@ scheduled in warroom.toml hold alerts the same way."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 from datetime import UTC, datetime, timedelta
@@ -133,3 +134,33 @@ async def test_windows_are_kept_in_the_database(warroom):
     assert ended and ended.until == now + timedelta(minutes=5)
     assert await store.current(now + timedelta(minutes=6)) == []
     assert await store.end("mw-2", now) is None
+
+
+async def test_silence_open_holds_the_pages_of_the_services_open_incidents_until_the_end(live_warroom):
+    """On a real dev server, whose visibility finds the open incidents by service."""
+    warroom = live_warroom
+    handle = await warroom.declare("Checkout errors", service=f"svc-{warroom.settings.task_queue}", severity="SEV1")
+    service = f"svc-{warroom.settings.task_queue}"
+    app = create_app(warroom.settings, warroom.client)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as http:
+        for _ in range(100):  # visibility is eventually consistent
+            if [w async for w in warroom.client.list_workflows(f"IncidentService = '{service}'")]:
+                break
+            await asyncio.sleep(0.1)
+        started = await http.post("/v1/maintenance", json={"service": service, "for": "2h", "reason": "db upgrade", "silence_open": True})
+        assert started.status_code == 201 and started.json()["pages_held"] == [handle.id], started.text
+        state = await warroom.state(handle)
+        for _ in range(50):
+            if "pages_held" in state.deadlines:
+                break
+            await asyncio.sleep(0.1)
+            state = await warroom.state(handle)
+        assert state.deadlines["page"].due == state.deadlines["pages_held"].due, "the next escalation waits for the end"
+        ended = await http.post(f"/v1/maintenance/{started.json()['id']}/end")
+        assert ended.json()["pages_released"] == [handle.id]
+        for _ in range(50):
+            state = await warroom.state(handle)
+            if state.deadlines["pages_held"].met_at:
+                break
+            await asyncio.sleep(0.1)
+        assert state.deadlines["pages_held"].met_at and any(e.text.startswith("pages released") for e in state.timeline)

@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from warroom.durations import parse_duration
+from warroom.models import Message
 
 ALL_SERVICES = "*"
 
@@ -34,6 +35,7 @@ class MaintenanceWindow(BaseModel):
     ends_at: datetime
     reason: str = Field(min_length=1, max_length=2000)
     created_by: str = "warroom.toml"
+    silence_open: bool = Field(False, description="also hold the pages of the service's open incidents")
     ended_at: datetime | None = None
 
     @property
@@ -81,3 +83,11 @@ def covering(windows: list[MaintenanceWindow], service: str | None, at: datetime
 
 def describe(window: MaintenanceWindow) -> dict[str, Any]:
     return window.model_dump(mode="json") | {"until": window.until.isoformat()}
+
+
+class HoldPages(Message):
+    """Sent to a service's open incidents when a window starts with `--silence-open`
+    (and again with `until` now when it ends early): no page goes out before `until`."""
+
+    until: datetime = Field(description="pages resume at this time; a past time releases them now")
+    reason: str = Field(min_length=1, max_length=2000)

@@ -145,6 +145,7 @@ def upgrade() -> None:
         sa.Column("ends_at", WHEN, nullable=False, index=True),
         sa.Column("reason", sa.Text, nullable=False),
         sa.Column("created_by", sa.String(200), nullable=False),
+        sa.Column("silence_open", sa.Boolean, nullable=False, comment="the service's open incidents hold their pages meanwhile"),
         sa.Column("ended_at", WHEN, comment="set when ended early by hand"),
     )
 
