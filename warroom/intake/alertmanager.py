@@ -24,7 +24,7 @@ from warroom.intake.common import (
 
 
 class AlertmanagerAlert(Lenient):
-    status: Literal["firing", "resolved"] | None = Field(None, description="absent before Alertmanager 0.16: the group's")
+    status: Literal["firing", "resolved"] | None = Field(None, description="absent in old Alertmanagers: then the group's")
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)
     startsAt: datetime | None = None

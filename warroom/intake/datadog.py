@@ -30,7 +30,7 @@ from warroom.intake.common import Intake, IntakeError, Lenient, event, impact, s
 
 RECOVERED = {"recovered", "ok", "resolved", "success"}
 # `$EVENT_TITLE` starts with the transition: "[Triggered on {host:a}] ...", "[P1] [Recovered] ..."
-PREFIX = re.compile(r"^\s*(?:\[P\d\]\s*)?\[(?P<transition>[A-Za-z -]+?)(?: on [^\]]*)?\]\s*")
+PREFIX = re.compile(r"^\s*(?:\[P\d\]\s*)?\[(?P<transition>[A-Za-z -]+?)(?: on (?P<scope>[^\]]*))?\]\s*")
 Scalar = str | int | float | None
 
 
@@ -83,7 +83,7 @@ def parse(body: Any) -> Intake:
     return Intake(alerts=[event(
         source="datadog",
         dedup_key=key,
-        fingerprint=scoped(n.alert_id or key, n.scope or n.hostname),
+        fingerprint=scoped(n.alert_id or key, n.scope or n.hostname or (prefix and prefix["scope"])),
         name=name,
         status=status,
         summary=text(n.message or title),
