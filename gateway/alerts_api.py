@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -135,8 +136,10 @@ async def _hold(app: Any, decisions: list[Decision], held: dict[int, Maintenance
         by_window.setdefault(window.id, (window, []))[1].append(decisions[i].alert)
     for window, alerts in by_window.values():
         await hold(app.state.client, app.state.settings, window, alerts)
-    keys = {(decisions[i].alert.source, decisions[i].alert.dedup_key): decisions[i].alert.count for i in held}
-    return [Routed(None, "held", source, key, count) for (source, key), count in keys.items()]
+    counts: Counter[tuple[str, str]] = Counter()
+    for i in held:
+        counts[(decisions[i].alert.source, decisions[i].alert.dedup_key)] += decisions[i].alert.count
+    return [Routed(None, "held", source, key, count) for (source, key), count in counts.items()]
 
 
 def _record(log: AlertLog, now: datetime, intake: Intake, decisions: list[Decision], held: dict[int, Any], routed: list[Routed]) -> None:
