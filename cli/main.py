@@ -27,6 +27,7 @@ from client.incidents import incident_id, start_incident
 from cli.render import err, out, print_json, render_incident, render_list, render_report
 from cli.runtime import AsJson, By, Failure, IncidentId, connected, run, user, uvloop_factory
 from cli import remote
+from cli.alerting import maintenance, route
 from cli.database import check_schema, db
 from cli.remote import Url
 from cli.verbs import add_verbs
@@ -35,6 +36,8 @@ from store.db import Database, dispose_all
 
 app = typer.Typer(help="warroom: incidents as durable Temporal workflows.", no_args_is_help=True, add_completion=False)
 app.add_typer(db, name="db")
+app.add_typer(maintenance, name="maintenance")
+app.add_typer(route, name="route")
 __all__ = ["Failure", "app", "main", "out", "render_incident", "run_cli"]  # `out` and `render_incident` for tests
 
 

@@ -43,7 +43,7 @@ from warroom import models as m
 from warroom.intake import Intake
 from warroom.settings import Settings
 
-Outcome = Literal["opened", "joined", "ignored", "acknowledged"]
+Outcome = Literal["opened", "joined", "ignored", "acknowledged", "dropped", "held"]
 Key = tuple[str, str]  # (source, dedup key)
 
 MAX_GENERATIONS = 10_000

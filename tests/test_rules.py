@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
+from warroom.maintenance import HoldPages
 from warroom.models import (
     Acknowledge, ActionItemRequest, Assign, Change, DraftPostmortem, IncidentInput, Mitigate, Note, Phase,
     PostmortemEvent, Reopen, Resolve, Severity, SeverityChange, StatusUpdate,
@@ -145,6 +146,7 @@ VALID: dict[str, BaseModel] = {
     "postmortem": PostmortemEvent(by="alice", event="submitted", link="https://wiki/pm/1"),
     "draft_postmortem": DraftPostmortem(by="alice"),
     "alerts": batch(alert("resolved")),
+    "hold_pages": HoldPages(by="maintenance", until=T0 + timedelta(days=400), reason="db upgrade"),
 }
 # A downgrade needs a severity to come down from that still owes a postmortem
 # (SEV2 -> SEV3 in learn would close the incident: no postmortem owed any more).

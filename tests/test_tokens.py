@@ -39,6 +39,8 @@ CHANGE = {"service": "checkout", "kind": "deploy", "what": "v42", "who": "ci"}
 BODIES = {  # valid requests, so that one past the check reaches Temporal
     **{("POST", f"/v1/alerts/{source}"): json.loads((ALERTS / f"{source}.json").read_text())
        for source in ("alertmanager", "grafana", "pagerduty", "datadog", "generic")},
+    ("POST", "/v1/alerts/generic/inc-1a2b3c4d"): json.loads((ALERTS / "generic.json").read_text()),  # a named generic source
+    ("POST", "/v1/maintenance"): {"service": "checkout", "for": "2h", "reason": "db upgrade"},
     ("POST", "/v1/changes"): CHANGE,
     ("POST", "/v1/incidents"): {"title": "Checkout errors", "service": "checkout", "severity": "SEV3"},
 }

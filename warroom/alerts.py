@@ -57,3 +57,18 @@ class AlertRouting(BaseModel):
     incident_id: str
     outcome: Literal["opened", "joined", "reopened", "resolved"]
     phase: Phase
+
+
+class HeldAlerts(BaseModel):
+    """A maintenance window's workflow input: until when it holds alerts."""
+
+    window_id: str
+    service: str
+    ends_at: datetime
+
+
+class ReleasedAlerts(BaseModel):
+    window_id: str
+    held: int = Field(description="distinct alerts the window held")
+    released: int = Field(description="those still firing at its end, routed then")
+    incidents: list[str] = Field(default_factory=list)

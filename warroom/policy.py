@@ -17,8 +17,11 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from warroom.durations import parse_duration
+from warroom.intake.generic import IntakeConfig
+from warroom.maintenance import ScheduledWindow
 from warroom.models import Impact, Severity
 from warroom.public_policy import StakeholderConfig, StatusPageConfig
+from warroom.routing import Routing
 from warroom.signals import SignalQueries
 
 
@@ -182,6 +185,9 @@ class Policy(Config):
     bridge: BridgeConfig = Field(default_factory=BridgeConfig)
     status_page: StatusPageConfig = Field(default_factory=StatusPageConfig)
     stakeholders: StakeholderConfig = Field(default_factory=StakeholderConfig)
+    intake: IntakeConfig = Field(default_factory=IntakeConfig, description="named generic sources' field mappings")
+    routing: Routing = Field(default_factory=Routing, description="alert routing rules, in order")
+    maintenance: list[ScheduledWindow] = Field(default_factory=list, description="scheduled maintenance windows")
     default_severity: Severity = Severity.SEV3
 
     _sev_keys = field_validator("severities", mode="before")(

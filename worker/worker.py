@@ -32,9 +32,10 @@ import warroom
 from warroom.settings import Settings
 from workflows.changes import ChangesWorkflow
 from workflows.followup import FollowUpWorkflow
+from workflows.maintenance import MaintenanceWindowWorkflow
 from workflows.incident import IncidentWorkflow
 
-WORKFLOWS = [IncidentWorkflow, FollowUpWorkflow, ChangesWorkflow]
+WORKFLOWS = [IncidentWorkflow, FollowUpWorkflow, ChangesWorkflow, MaintenanceWindowWorkflow]
 
 
 def build_activities(settings: Settings, client: Client) -> list[Callable[..., Any]]:
@@ -47,6 +48,7 @@ def build_activities(settings: Settings, client: Client) -> list[Callable[..., A
     link_secret = settings.link_secret.get_secret_value() if settings.link_secret else None
     postmortems = PostmortemActivities(Database(settings.database), settings.gateway_url, link_secret)
     followup = FollowUpActivities(client, settings, chat, tracker, Database(settings.database))
+    routing = RoutingActivities(client, settings)
     return [
         chat_acts.open_channel,
         chat_acts.post_to_channel,
@@ -63,7 +65,8 @@ def build_activities(settings: Settings, client: Client) -> list[Callable[..., A
         postmortems.write_postmortem_draft,
         postmortems.check_postmortem,
         ArchiveActivities(Database(settings.database)).archive_incident,
-        RoutingActivities(client, settings).route_alerts_onward,
+        routing.route_alerts_onward,
+        routing.release_held_alerts,
         SignalActivities(PrometheusAPI(settings.prometheus_url) if settings.prometheus_url else None).take_signal_snapshot,
         followup.collect_action_items,
         followup.sync_action_items,

@@ -60,6 +60,8 @@ class DeadlineRules:
                 self.remind_status_update(d, now)
             case "page":
                 self.page_step(d.reminders, now)
+            case "pages_held":
+                self.meet("pages_held", now)
             case "roles":
                 self.remind_roles(d, now)
             case "monitoring_window":
@@ -135,6 +137,9 @@ class DeadlineRules:
         s = self.state
         steps = self.policy.escalation(s.service)
         target = steps[step].target
+        if held := self.pages_held(now):  # a maintenance window holds pages: this one waits for its end
+            self.deadline("page", held, f"Page {target} on-call for {s.service} after maintenance", step=step)
+            return
         s.metrics.pages_sent += 1
         self.log(now, "warroom", "page", f"paging {target} on-call (step {step + 1})")
         key = self.next_key()

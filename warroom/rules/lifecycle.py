@@ -31,6 +31,7 @@ from warroom.rules.deadlines import DeadlineRules
 from warroom.rules.effects import Effect, Operation
 from warroom.rules.evidence import EvidenceRules
 from warroom.rules.learn import LearnRules
+from warroom.rules.maintenance import MaintenanceRules
 from warroom.rules.public import PublicRules
 from warroom.rules.messages import MESSAGES, Refused, allowed_move, checks, handles
 from warroom.rules.requests import (
@@ -41,7 +42,7 @@ from warroom.rules.requests import (
 ROLLBACK_CHECKLIST = ["no_irreversible_migrations", "no_irreversible_side_effects", "known_good_target"]
 
 
-class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules, PublicRules):
+class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules, MaintenanceRules, PublicRules):
     def __init__(self, state: IncidentState, policy: Policy):
         self.state = state
         self.policy = policy

@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from warroom.alerts import AlertBatch
+from warroom.maintenance import HoldPages
 from warroom import models as m
 from warroom.models import Phase
 
@@ -149,6 +150,10 @@ MESSAGES: dict[str, Verb] = {
     "draft_postmortem": Verb(
         m.DraftPostmortem, "a postmortem draft from the timeline now; its link goes to the channel or the owner",
         cli="postmortem",
+    ),
+    "hold_pages": Verb(
+        HoldPages, "no page goes out before `until` (a maintenance window started with --silence-open)",
+        taken_in=ACTIVE, refused="pages are held only for open incidents; this one is in {phase}",
     ),
     "alerts": Verb(
         AlertBatch,
