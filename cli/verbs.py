@@ -118,12 +118,16 @@ def payload(verb: Verb, given: dict[str, Any]) -> dict[str, Any]:
 
 def postmortem(
     incident: IncidentId,
-    event: Annotated[str, typer.Argument(help="submitted, reviewed, or draft (write a draft from the timeline)")],
+    event: Annotated[str, typer.Argument(help="submitted, reviewed, waived, or draft (write a draft from the timeline)")],
     link: Annotated[str | None, typer.Option()] = None,
+    no_action: Annotated[str | None, typer.Option("--no-action", help="reviewed without action items: why none is needed")] = None,
+    reason: Annotated[str | None, typer.Option("--reason", "-r", help="waived: why this downgraded incident needs no postmortem")] = None,
     file: Annotated[Path | None, typer.Option("--file", help="check this postmortem for blameful wording; its path is the link")] = None,
     by: By = "",
 ) -> None:
-    """Record the postmortem draft as submitted or the review as held, or ask for a draft.
+    """Record the postmortem draft as submitted or the review as held (with its action
+    items, or --no-action REASON), waive a downgraded incident's postmortem
+    (commander, --reason), or ask for a draft.
 
     With --file the text is checked here first: sentences that put the cause on a
     person are printed with an analytical rewording. Warnings only; it is still sent."""
@@ -142,4 +146,4 @@ def postmortem(
         if not findings:
             err.print("blameless: no sentence puts the cause on a person")
         link = link or str(file.resolve())
-    send(incident, "postmortem", {"by": user(by), "event": event, "link": link})
+    send(incident, "postmortem", {"by": user(by), "event": event, "link": link, "no_action": no_action, "reason": reason})

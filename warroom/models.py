@@ -230,11 +230,14 @@ class ActionItemRequest(Message):
     title: str = Field(min_length=1, max_length=250)
     owner: str = Field(min_length=1, max_length=100)
     due: date
+    addresses: str | None = Field(None, max_length=500, description="the contributing factor it addresses")
 
 
 class PostmortemEvent(Message):
-    event: Literal["submitted", "reviewed"]
+    event: Literal["submitted", "reviewed", "waived"]
     link: str | None = Field(None, max_length=1000)
+    no_action: str | None = Field(None, max_length=1000, description="reviewed without action items: why none is needed")
+    reason: str | None = Field(None, max_length=1000, description="waived: why a downgraded incident needs no postmortem")
 
 
 class DraftPostmortem(Message):
@@ -266,6 +269,7 @@ class ActionItem(BaseModel):
     title: str
     owner: str
     due: date
+    addresses: str | None = None
     status: Literal["open", "done"] = "open"
     tracker_key: str | None = None
     tracker_url: str | None = None
@@ -332,6 +336,9 @@ class Postmortem(BaseModel):
     submitted_at: datetime | None = None
     submitted_link: str | None = None
     reviewed_at: datetime | None = None
+    agreed_items: list[int] = Field(default_factory=list, description="the action items the review agreed")
+    no_action: str | None = Field(None, description="the review's reason that no action is needed")
+    waived: str | None = Field(None, description="the commander's reason a downgraded incident owes no postmortem")
 
 
 class IncidentState(BaseModel):
@@ -341,6 +348,7 @@ class IncidentState(BaseModel):
     title: str
     service: str
     severity: Severity
+    peak_severity: Severity | None = Field(None, description="the most severe it has been; the postmortem duty follows it")
     phase: Phase
     impact: Impact
     source: str

@@ -60,7 +60,7 @@ class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules):
         state = IncidentState(
             id=incident_id, title=inp.title, service=inp.service, severity=severity, phase=Phase.TRIAGE,
             impact=inp.impact, source=inp.source, recurrence_of=inp.recurrence_of, links=links,
-            metrics=Metrics(started_at=min(inp.started_at or now, now), declared_at=now),
+            metrics=Metrics(started_at=min(inp.started_at or now, now), declared_at=now, start_known=inp.started_at is not None),
         )
         life = cls(state, policy)
         how = "declared" if inp.source == "manual" else f"opened from {inp.source} alert"
