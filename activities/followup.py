@@ -23,6 +23,8 @@ from store.db import Database
 from store.followups import FollowUps, Observed
 from warroom.models import ActionItem, IncidentState, Severity
 from warroom.report import CloseRate, close_rates
+from warroom.rules.learn import tracker_item
+from warroom.rules.requests import TrackerRef
 from warroom.settings import Settings
 
 
@@ -77,6 +79,22 @@ class FollowUpActivities:
             )
             for i in items
         ]
+
+    @activity.defn
+    async def file_untracked_action_items(self) -> int:
+        """File the archived incidents' items that have no tracker issue yet (agreed
+        after closure, or whose filing failed during the incident) and record each
+        issue's key in the record. The tracker finds an issue a retry already made."""
+        filed = 0
+        for archived in await self.archive.action_items():
+            if all(i.tracker_key for i in archived.items):
+                continue
+            state = await self.archive.get(archived.incident_id)
+            for item in [i for i in state.action_items if not i.tracker_key] if state else []:
+                ref = await self.tracker.create(tracker_item(state, item))
+                await self.archive.amend(state.id, lambda s, n=item.number, ref=ref: _filed(s, n, ref))
+                filed += 1
+        return filed
 
     @activity.defn
     async def collect_action_items(self) -> list[TrackedItem]:
@@ -139,3 +157,8 @@ class FollowUpActivities:
         observed = [Observed(i.incident_id, i.number, i.status, i.tracker_key) for i in rec.items]
         await self.followups.record(activity.info().workflow_run_id, rec.at, summary.model_dump(mode="json"), observed)
         return summary
+
+
+def _filed(state: IncidentState, number: int, ref: TrackerRef) -> None:
+    item = next(i for i in state.action_items if i.number == number)
+    item.tracker_key, item.tracker_url = ref.key, ref.url

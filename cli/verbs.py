@@ -18,11 +18,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
 from warroom import blameless
 from warroom import models as m
-from warroom.rules.messages import MESSAGES, Verb, checklist, choices, word
+from warroom.rules.messages import MESSAGES, Refused, Verb, checklist, choices, word
+from gateway.late_items import add_action_item_after_closure
 from client.incidents import incident_id
 from cli.render import err, render_receipt
 from cli.runtime import By, Failure, IncidentId, connected, run, user
@@ -44,8 +46,17 @@ def send(incident: str, name: str, payload: dict[str, Any]) -> None:
     """Send one responder message as an update and print the answer."""
 
     async def go() -> m.Receipt:
-        client, _ = await connected()
-        handle = client.get_workflow_handle(incident_id(incident))
+        client, settings = await connected()
+        target = incident_id(incident)
+        if name == "action_item":  # a closed incident's items go to its archived record
+            try:
+                if late := await add_action_item_after_closure(client, settings, target, payload):
+                    return late
+            except ValidationError as exc:
+                raise Failure(f"action_item: {m.explain(exc)}") from None
+            except Refused as exc:
+                raise Failure(str(exc)) from None
+        handle = client.get_workflow_handle(target)
         return await handle.execute_update(name, payload, result_type=m.Receipt)
 
     render_receipt(run(go()))

@@ -8,6 +8,7 @@ Action items are read with the tracker status the follow-up schedule saw last
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from sqlalchemy import Text, cast, select
@@ -52,6 +53,22 @@ class Archive:
         upsert = insert.on_conflict_do_update(index_elements=[incidents.c.id], set_={k: insert.excluded[k] for k in row if k != "id"})
         async with self.db.transaction() as session:
             await session.execute(upsert)
+
+    async def amend(self, incident_id: str, change: Callable[[IncidentState], Any]) -> Any:
+        """Apply `change` to an archived record in one transaction (the row locked
+        on PostgreSQL, writers serialized on SQLite), so two amendments never
+        take the same action-item number; `change`'s answer, or None when the
+        incident is not archived. An exception from `change` writes nothing."""
+        query = select(incidents.c.record).where(incidents.c.id == incident_id).with_for_update()
+        async with self.db.transaction() as session:
+            record = await session.scalar(query)
+            if record is None:
+                return None
+            state = IncidentState.model_validate(record)
+            answer = change(state)
+            values = {"record": state.public(), "facts": Facts.of(state).model_dump(mode="json")}
+            await session.execute(incidents.update().where(incidents.c.id == incident_id).values(**values))
+        return answer
 
     async def get(self, incident_id: str) -> IncidentState | None:
         async with self.db.reading() as session:

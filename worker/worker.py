@@ -65,6 +65,7 @@ def build_activities(settings: Settings, client: Client) -> list[Callable[..., A
         ArchiveActivities(Database(settings.database)).archive_incident,
         RoutingActivities(client, settings).route_alerts_onward,
         SignalActivities(PrometheusAPI(settings.prometheus_url) if settings.prometheus_url else None).take_signal_snapshot,
+        followup.file_untracked_action_items,
         followup.collect_action_items,
         followup.sync_action_items,
         followup.remind_overdue_owner,

@@ -13,7 +13,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from warroom.models import ActionItem, ActionItemRequest, DraftPostmortem, Phase, PostmortemEvent, Role, Severity
+from warroom.models import (
+    ActionItem, ActionItemRequest, DraftPostmortem, IncidentState, Phase, PostmortemEvent, Role, Severity, TimelineEntry,
+)
 from warroom.rules.effects import Effect, Operation
 from warroom.rules.messages import RESOLVED, Refused, checks, handles
 from warroom.rules.requests import (
@@ -29,8 +31,7 @@ class LearnRules:
 
     @checks("action_item")
     def check_action_item(self: Lifecycle, msg: ActionItemRequest) -> None:
-        if msg.due < self.state.metrics.declared_at.date():
-            raise Refused(f"due date {msg.due} is before the incident began")
+        check_due(self.state, msg)
 
     @handles("action_item")
     def on_action_item(self: Lifecycle, msg: ActionItemRequest, now: datetime) -> str:
@@ -42,23 +43,8 @@ class LearnRules:
         def created(ref: TrackerRef) -> None:
             item.tracker_key, item.tracker_url = ref.key, ref.url
 
-        self.effect(
-            Operation.CREATE_ACTION_ITEM,
-            TrackerItem(
-                incident_id=s.id, number=item.number, title=item.title, owner=item.owner, due=item.due,
-                severity=s.severity, description=self.action_item_description(),
-            ),
-            f"Create action item {item.number} in tracker",
-            then=created,
-        )
+        self.effect(Operation.CREATE_ACTION_ITEM, tracker_item(s, item), f"Create action item {item.number} in tracker", then=created)
         return f"action item {item.number} recorded"
-
-    def action_item_description(self: Lifecycle) -> str:
-        s = self.state
-        parts = [f"Follow-up of incident {s.id} ({s.title}).", s.links.get("Temporal UI", "")]
-        if s.postmortem.draft_link:
-            parts.append(f"Postmortem: {s.postmortem.draft_link}")
-        return " ".join(p for p in parts if p)
 
     # --- the postmortem duty ---------------------------------------------------------
 
@@ -204,3 +190,31 @@ def item_text(item: ActionItem) -> str:
     """An action item as the timeline records it."""
     factor = f"; addresses: {item.addresses}" if item.addresses else ""
     return f"action item {item.number}: {item.title} (owner {item.owner}, due {item.due}{factor})"
+
+
+def tracker_item(s: IncidentState, item: ActionItem) -> TrackerItem:
+    """The tracker's issue for an action item, during the incident or after its closure."""
+    parts = [f"Follow-up of incident {s.id} ({s.title}).", s.links.get("Temporal UI", "")]
+    if item.addresses:
+        parts.append(f"Addresses: {item.addresses}.")
+    if s.postmortem.draft_link:
+        parts.append(f"Postmortem: {s.postmortem.draft_link}")
+    return TrackerItem(
+        incident_id=s.id, number=item.number, title=item.title, owner=item.owner, due=item.due, severity=s.severity,
+        description=" ".join(p for p in parts if p),
+    )
+
+
+def check_due(s: IncidentState, msg: ActionItemRequest) -> None:
+    if msg.due < s.metrics.declared_at.date():
+        raise Refused(f"due date {msg.due} is before the incident began")
+
+
+def add_after_closure(s: IncidentState, msg: ActionItemRequest, now: datetime) -> ActionItem:
+    """An action item agreed after the incident closed (the review meeting's, say),
+    added to its archived record; the follow-up workflow files it in the tracker."""
+    check_due(s, msg)
+    item = ActionItem(number=len(s.action_items) + 1, title=msg.title, owner=msg.owner, due=msg.due, addresses=msg.addresses)
+    s.action_items.append(item)
+    s.timeline.append(TimelineEntry(at=now, actor=msg.by, kind="action_item", text=item_text(item) + " (after closure)"))
+    return item
