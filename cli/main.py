@@ -116,10 +116,19 @@ def declare(
     no_workaround: Annotated[bool, typer.Option("--no-workaround")] = False,
     impact: Annotated[str, typer.Option(help="user impact in words")] = "",
     commander: Annotated[str | None, typer.Option(help="incident commander (default: you)")] = None,
+    started_at: Annotated[str | None, typer.Option(
+        "--started-at", help="when impact began: an ISO 8601 time, or how long ago (45m, 2h); omitted: unknown, no time to detect",
+    )] = None,
     by: By = "",
     as_json: AsJson = False,
 ) -> None:
     """Declare an incident by hand."""
+    try:
+        began = since_time(started_at, datetime.now(UTC))
+    except ValueError:
+        raise Failure(f"--started-at must be an ISO 8601 time or a duration ago (45m, 2h), not {started_at!r}") from None
+    if began and began > datetime.now(UTC):
+        raise Failure(f"--started-at {began:%Y-%m-%d %H:%M} UTC is in the future")
     try:
         inp = m.IncidentInput(
             title=title,
@@ -131,6 +140,7 @@ def declare(
             ),
             declared_by=user(by),
             commander=commander,
+            started_at=began,
         )
     except ValueError as exc:
         raise Failure(m.explain(exc) if hasattr(exc, "errors") else str(exc)) from None

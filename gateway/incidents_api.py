@@ -32,8 +32,17 @@ class Declaration(m.Strict):
     impact: m.Impact = Field(default_factory=m.Impact)
     commander: str | None = Field(None, max_length=100)
     declared_by: str = Field("api", min_length=1, max_length=100)
+    started_at: datetime | None = Field(None, description="when impact began (ISO 8601); omitted: unknown, no time to detect")
 
     _sev = field_validator("severity", mode="before")(lambda v: None if v is None else m.Severity.parse(v))
+
+    @field_validator("started_at")
+    @classmethod
+    def _in_the_past(cls, when: datetime | None) -> datetime | None:
+        when = when if when is None or when.tzinfo else when.replace(tzinfo=UTC)
+        if when and when > datetime.now(UTC):
+            raise ValueError("impact cannot begin in the future")
+        return when
 
 
 @router.post("", status_code=201, summary="Declare an incident", dependencies=[Depends(tokens.respond)])
