@@ -160,6 +160,7 @@ class IncidentInput(BaseModel):
     commander: str | None = None
     started_at: datetime | None = None
     recurrence_of: str | None = None
+    drill: bool = Field(False, description="a simulated incident: marked DRILL, reaches no one outside it, in no metric")
     resume: IncidentState | None = None
     policy: dict[str, Any] | None = Field(None, description="policy snapshot carried across continue-as-new")
 
@@ -369,6 +370,7 @@ class IncidentState(BaseModel):
     recurrence_of: str | None = None
     links: dict[str, str] = Field(default_factory=dict, description="Temporal UI, status page, ...")
     non_actionable: bool = False
+    drill: bool = False
     recent_batches: list[str] = Field(default_factory=list, description="ids of re-delivered alert batches already counted")
     resolution: str | None = None
     last_update: str | None = None
