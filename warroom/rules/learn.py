@@ -14,8 +14,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from warroom.models import (
-    ActionItem, ActionItemRequest, DraftPostmortem, IncidentState, Phase, PostmortemEvent, Role, Severity, TimelineEntry,
+    PAGERDUTY, ActionItem, ActionItemRequest, DraftPostmortem, IncidentState, Phase, PostmortemEvent, Role, Severity, TimelineEntry,
 )
+from warroom.report import people
 from warroom.rules.effects import Effect, Operation
 from warroom.rules.messages import RESOLVED, Refused, checks, handles
 from warroom.rules.requests import (
@@ -177,7 +178,7 @@ class LearnRules:
                     self.log(now, "warroom", "blameless", str(finding))
 
         self.effect(
-            Operation.CHECK_POSTMORTEM, CheckRequest(incident_id=self.state.id, link=link),
+            Operation.CHECK_POSTMORTEM, CheckRequest(incident_id=self.state.id, link=link, participants=participants(self.state)),
             "Check postmortem for blameful wording", then=checked,
         )
 
@@ -203,6 +204,13 @@ def tracker_item(s: IncidentState, item: ActionItem) -> TrackerItem:
         incident_id=s.id, number=item.number, title=item.title, owner=item.owner, due=item.due, severity=s.severity,
         description=" ".join(p for p in parts if p),
     )
+
+
+def participants(s: IncidentState) -> list[str]:
+    """The incident's people, from its timeline, roles and pages: names the blameless
+    check looks for (handles like "bob" that no capital letter gives away)."""
+    machines = {"api", "slack", "unknown", PAGERDUTY}
+    return sorted(set(people(s)) - machines)
 
 
 def check_due(s: IncidentState, msg: ActionItemRequest) -> None:

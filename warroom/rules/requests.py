@@ -114,6 +114,7 @@ class DraftRef(BaseModel):
 class CheckRequest(BaseModel):
     incident_id: str
     link: str
+    participants: list[str] = Field(default_factory=list, description="the incident's people: names the check looks for")
 
 
 class CheckResult(BaseModel):
