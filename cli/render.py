@@ -35,8 +35,11 @@ def render_list(rows: list[dict[str, Any]]) -> None:
 def render_incident(s: m.IncidentState) -> None:
     out.print(f"[bold]{s.id}[/bold]  {s.severity} · {s.phase.value} · {s.service}")
     out.print(f"[bold]{s.title}[/bold]")
-    if s.links.get("Temporal UI"):
-        out.print(f"Temporal UI: {s.links['Temporal UI']}")
+    if s.drill is not None:
+        out.print(f"[bold yellow]DRILL[/bold yellow] for {', '.join(s.drill.participants) or 'its role holders'}")
+    for name in ("Temporal UI", "Runbook"):
+        if s.links.get(name):
+            out.print(f"{name}: {s.links[name]}")
     if s.channel:
         out.print(f"Channel: #{s.channel.name}")
     if s.bridge:

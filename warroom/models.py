@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from warroom.drills import Drill, marked
 from warroom.metrics import Metrics
 from warroom.signals import SignalSnapshot
 
@@ -160,11 +161,16 @@ class IncidentInput(BaseModel):
     commander: str | None = None
     started_at: datetime | None = None
     recurrence_of: str | None = None
-    drill: bool = Field(False, description="a simulated incident: marked DRILL, reaches no one outside it, in no metric")
+    drill: Drill | None = Field(None, description="a simulated incident: marked DRILL, reaches only its participants, in no metric")
+    runbook: str | None = Field(None, max_length=1000, description="the runbook link an alert carried (Alertmanager's runbook_url)")
     resume: IncidentState | None = None
     policy: dict[str, Any] | None = Field(None, description="policy snapshot carried across continue-as-new")
 
     _sev = field_validator("severity", mode="before")(lambda v: None if v is None else _severity(v))
+
+    def model_post_init(self, context: Any) -> None:
+        if self.drill is not None:  # the title carries the mark into channel name, memo, pages and the UI
+            self.title = marked(self.title)[:300]
 
     def start_options(self) -> dict[str, Any]:
         """What every start of an incident carries: the memo and the UI's static summary."""
@@ -370,7 +376,7 @@ class IncidentState(BaseModel):
     recurrence_of: str | None = None
     links: dict[str, str] = Field(default_factory=dict, description="Temporal UI, status page, ...")
     non_actionable: bool = False
-    drill: bool = False
+    drill: Drill | None = None
     recent_batches: list[str] = Field(default_factory=list, description="ids of re-delivered alert batches already counted")
     resolution: str | None = None
     last_update: str | None = None

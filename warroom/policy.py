@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from warroom.drills import DrillPolicy
 from warroom.durations import parse_duration
 from warroom.models import Impact, Severity
 from warroom.signals import SignalQueries
@@ -123,6 +124,7 @@ class ServiceConfig(Config):
     escalation: list[EscalationStep] = Field(default_factory=list)
     responders: list[str] = Field(default_factory=list, description="invited to the incident channel")
     signals: SignalQueries | None = Field(None, description="golden-signal queries: snapshots, and the verify gate")
+    runbook: str | None = Field(None, description="the service's runbook link, shown in the channel and `warroom show`")
 
 
 DEFAULT_ESCALATION = [
@@ -179,6 +181,7 @@ class Policy(Config):
     rotations: dict[str, Rotation] = Field(default_factory=dict)
     timing: Timing = Field(default_factory=Timing)
     bridge: BridgeConfig = Field(default_factory=BridgeConfig)
+    drills: DrillPolicy = Field(default_factory=DrillPolicy)
     default_severity: Severity = Severity.SEV3
 
     _sev_keys = field_validator("severities", mode="before")(

@@ -74,7 +74,7 @@ class Facts(BaseModel):
             postmortem_required=s.postmortem.required,
             postmortem_on_time=(on_time("postmortem_draft"), on_time("postmortem_review")),
             action_items={i.number: i.status for i in s.action_items}, alerts=alerts, non_actionable=s.non_actionable,
-            drill=s.drill, postmortem_waived=s.postmortem.waived, commanders=learning.commanders(s), wrote=wrote, reviewed=reviewed,
+            drill=s.drill is not None, postmortem_waived=s.postmortem.waived, commanders=learning.commanders(s), wrote=wrote, reviewed=reviewed,
         )
 
 

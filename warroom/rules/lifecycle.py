@@ -28,6 +28,8 @@ from warroom.policy import Policy, SeverityPolicy
 from warroom.rules import wording
 from warroom.rules.alerts import AlertRules
 from warroom.rules.deadlines import DeadlineRules
+from warroom.rules.drills import DrillRules, with_runbook
+from warroom.drills import marked
 from warroom.rules.effects import Effect, Operation
 from warroom.rules.evidence import EvidenceRules
 from warroom.rules.learn import LearnRules
@@ -40,7 +42,7 @@ from warroom.rules.requests import (
 ROLLBACK_CHECKLIST = ["no_irreversible_migrations", "no_irreversible_side_effects", "known_good_target"]
 
 
-class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules):
+class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules, DrillRules):
     def __init__(self, state: IncidentState, policy: Policy):
         self.state = state
         self.policy = policy
@@ -59,7 +61,7 @@ class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules):
         severity = inp.severity or classified
         state = IncidentState(
             id=incident_id, title=inp.title, service=inp.service, severity=severity, phase=Phase.TRIAGE,
-            impact=inp.impact, source=inp.source, recurrence_of=inp.recurrence_of, links=links,
+            impact=inp.impact, source=inp.source, recurrence_of=inp.recurrence_of, links=with_runbook(links, inp, policy), drill=inp.drill,
             metrics=Metrics(started_at=min(inp.started_at or now, now), declared_at=now, start_known=inp.started_at is not None),
         )
         life = cls(state, policy)
@@ -97,6 +99,7 @@ class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules):
         self.list_recent_changes(now)
         self.publish(PublicStatus.INVESTIGATING, now)
         self.snapshot_signals("declaration", now)
+        self.brief(now)
         self.apply_policy(now)
 
     def _channel_opened(self, ref: Any) -> None:
@@ -292,9 +295,13 @@ class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules):
         self.outbox.append(Effect(operation, request, summary, key or self.next_key(), then, failed))
 
     def ready(self, effect: Effect) -> BaseModel | None:
-        """The effect's request as it goes out now, or None to skip it: channel
-        operations get the channel opened since they were queued (those that
-        need one are skipped without); the channel opens with the topic and
+        """The effect's request as it goes out now, or None to skip it; a drill's as a drill sends it."""
+        req = self._ready(effect)
+        return self.as_drill(effect, req) if req is not None and self.state.drill else req
+
+    def _ready(self, effect: Effect) -> BaseModel | None:
+        """Channel operations get the channel opened since they were queued (those
+        that need one are skipped without); the channel opens with the topic and
         people of that moment; records take the state as it is by then."""
         req = effect.request
         if isinstance(req, OpenChannel):
@@ -361,6 +368,7 @@ class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules):
             effect.failed(reason)
 
     def log(self, now: datetime, actor: str, kind: str, text: str) -> None:
+        text = marked(text) if self.state.drill else text
         self.state.timeline.append(TimelineEntry(at=now, actor=actor, kind=kind, text=text))
 
     def details(self) -> str:
