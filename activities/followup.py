@@ -86,12 +86,16 @@ class FollowUpActivities:
         after closure, or whose filing failed during the incident) and record each
         issue's key in the record. The tracker finds an issue a retry already made."""
         filed = 0
+        drill_label = self.settings.policy.drills.tracker_label
         for archived in await self.archive.action_items():
             if all(i.tracker_key for i in archived.items):
                 continue
             state = await self.archive.get(archived.incident_id)
-            for item in [i for i in state.action_items if not i.tracker_key] if state else []:
-                ref = await self.tracker.create(tracker_item(state, item))
+            if state is None or state.drill is not None and drill_label is None:  # a drill files nothing unlabelled
+                continue
+            label = drill_label if state.drill is not None else None
+            for item in [i for i in state.action_items if not i.tracker_key]:
+                ref = await self.tracker.create(tracker_item(state, item, label))
                 await self.archive.amend(state.id, lambda s, n=item.number, ref=ref: _filed(s, n, ref))
                 filed += 1
         return filed

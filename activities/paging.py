@@ -49,7 +49,7 @@ class PagingActivities:
             return PageResult(user=PAGERDUTY_ON_CALL, via=PAGERDUTY)
         user = req.target if req.drill else self.policy.resolve_target(req.service, req.target, req.at or datetime.now(UTC))
         link = f" {req.incident_url}" if req.incident_url else ""
-        text = (
+        text = ("DRILL: " if req.drill else "") + (
             f":rotating_light: You are paged ({req.target}, step {req.step + 1}) for {req.severity} "
             f"{req.incident_id}: {req.title}. Acknowledge with `warroom ack {req.incident_id}`.{link}"
         )

@@ -21,6 +21,7 @@ import typer
 from sqlalchemy.exc import SQLAlchemyError
 
 from warroom import models as m
+from warroom.drills import Drill
 from warroom import report as reports
 from warroom.settings import Settings
 from client.incidents import incident_id, start_incident
@@ -144,6 +145,33 @@ def declare(
         )
     except ValueError as exc:
         raise Failure(m.explain(exc) if hasattr(exc, "errors") else str(exc)) from None
+    start(inp, as_json)
+
+
+@app.command()
+def drill(
+    title: Annotated[str, typer.Argument(help="the incident to simulate, e.g. 'checkout database failover'")],
+    service: Annotated[str, typer.Option(help="the service it simulates an incident of")] = "unknown",
+    severity: Annotated[str, typer.Option(help="SEV1..SEV4: the response to practise")] = "SEV2",
+    participants: Annotated[str, typer.Option(help="comma-separated handles taking part (default: you)")] = "",
+    by: By = "",
+    as_json: AsJson = False,
+) -> None:
+    """Run a drill: a simulated incident through the whole lifecycle, marked DRILL,
+    paging and messaging only its participants; no status page, no tracker issue, in no metric."""
+    people = [p.strip().lstrip("@") for p in participants.split(",") if p.strip()] or [user(by)]
+    try:
+        inp = m.IncidentInput(
+            title=title, service=service, severity=severity, declared_by=user(by), commander=people[0],
+            drill=Drill(participants=people),
+        )
+    except ValueError as exc:
+        raise Failure(m.explain(exc) if hasattr(exc, "errors") else str(exc)) from None
+    start(inp, as_json)
+
+
+def start(inp: m.IncidentInput, as_json: bool) -> None:
+    """Start the incident, wait for its first task, and say so."""
 
     async def go() -> dict[str, Any]:
         client, settings = await connected()
@@ -154,7 +182,7 @@ def declare(
     if as_json:
         print_json(state)
         return
-    out.print(f"[bold]{state['id']}[/bold] {state.get('severity', '')} declared: {title}")
+    out.print(f"[bold]{state['id']}[/bold] {state.get('severity', '')} declared: {inp.title}")
     link = state.get("links", {}).get("Temporal UI")
     if link:
         out.print(f"Temporal UI: {link}")

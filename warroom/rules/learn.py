@@ -193,7 +193,7 @@ def item_text(item: ActionItem) -> str:
     return f"action item {item.number}: {item.title} (owner {item.owner}, due {item.due}{factor})"
 
 
-def tracker_item(s: IncidentState, item: ActionItem) -> TrackerItem:
+def tracker_item(s: IncidentState, item: ActionItem, label: str | None = None) -> TrackerItem:
     """The tracker's issue for an action item, during the incident or after its closure."""
     parts = [f"Follow-up of incident {s.id} ({s.title}).", s.links.get("Temporal UI", "")]
     if item.addresses:
@@ -202,7 +202,7 @@ def tracker_item(s: IncidentState, item: ActionItem) -> TrackerItem:
         parts.append(f"Postmortem: {s.postmortem.draft_link}")
     return TrackerItem(
         incident_id=s.id, number=item.number, title=item.title, owner=item.owner, due=item.due, severity=s.severity,
-        description=" ".join(p for p in parts if p),
+        description=" ".join(p for p in parts if p), label=label,
     )
 
 
