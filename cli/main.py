@@ -22,16 +22,18 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from warroom import models as m
 from warroom.drills import Drill
+from warroom.learning import PastReport, recent_table
 from warroom import report as reports
 from warroom.settings import Settings
 from client.incidents import incident_id, start_incident
-from cli.render import err, out, print_json, render_incident, render_list, render_report
+from cli.render import err, out, print_json, render_incident, render_list, render_report, render_tables
 from cli.runtime import AsJson, By, Failure, IncidentId, connected, run, user, uvloop_factory
 from cli import remote
 from cli.database import check_schema, db
 from cli.remote import Url
 from cli.verbs import add_verbs
 from gateway.reading import build_report, find_incident, find_incidents, since_time
+from store.archive import Archive
 from store.db import Database, dispose_all
 
 app = typer.Typer(help="warroom: incidents as durable Temporal workflows.", no_args_is_help=True, add_completion=False)
@@ -265,9 +267,15 @@ def report(
     fmt: Annotated[Literal["table", "markdown", "json"], typer.Option("--format")] = "table",
     plot: Annotated[Path | None, typer.Option("--plot", help="also draw trend charts into this PNG")] = None,
     night: Annotated[str, typer.Option(help="night hours in UTC for on-call load, START-END")] = "22-7",
+    recent: Annotated[int | None, typer.Option(
+        "--recent", min=1, max=500, help="instead: the last N incident reports with their postmortem links (newcomers: read 20)",
+    )] = None,
     url: Url = None,
 ) -> None:
     """Report across archived incidents: MTTx, MTBF, on-call load, postmortems, action items, alert fatigue."""
+    if recent is not None:
+        render_recent(recent, fmt, url)
+        return
     if url:
         result = reports.Report.model_validate(remote.get(url, "/v1/reports", {"since": since, "night": night}))
     else:
@@ -278,6 +286,27 @@ def report(
 
         draw(result, plot)
         err.print(f"charts written to {plot}")
+
+
+def render_recent(limit: int, fmt: str, url: str | None) -> None:
+    """The last incident reports, from a deployment or this machine's database."""
+    if url:
+        past = [PastReport.model_validate(r) for r in remote.get(url, "/v1/reports", {"recent": str(limit)})["recent"]]
+    else:
+        past = run(recent_reports(Settings(), limit))
+    if fmt == "json":
+        print_json([r.model_dump(mode="json") for r in past])
+    else:
+        render_tables([recent_table(past)], markdown=fmt == "markdown")
+
+
+async def recent_reports(settings: Settings, limit: int) -> list[PastReport]:
+    try:
+        return await Archive(Database(settings.database)).recent_reports(limit)
+    except SQLAlchemyError as err:
+        raise Failure(await check_schema(settings.database) or f"cannot read the archive: {err}") from None
+    finally:
+        await dispose_all()
 
 
 async def local_report(settings: Settings, since: str, night: str) -> reports.Report:

@@ -79,8 +79,16 @@ def render_report(result: reports.Report, fmt: str) -> None:
     elif fmt == "markdown":
         out.print(reports.to_markdown(result), markup=False)
     else:
-        for title, header, rows in reports.tables(result):
-            table = Table(*header, title=title, title_justify="left")
-            for row in rows:
-                table.add_row(*row)
-            out.print(table)
+        render_tables(reports.tables(result))
+
+
+def render_tables(tables: list[tuple[str, list[str], list[list[str]]]], markdown: bool = False) -> None:
+    """(title, header, rows) tables for the terminal, or as markdown."""
+    for title, header, rows in tables:
+        if markdown:
+            out.print(reports.markdown_table(title, header, rows), markup=False)
+            continue
+        table = Table(*header, title=title, title_justify="left")
+        for row in rows:
+            table.add_row(*row)
+        out.print(table)

@@ -17,6 +17,7 @@ from store.db import Database
 from store.followups import Observed, latest
 from store.tables import incidents
 from warroom.models import ActionItem, IncidentState, Severity
+from warroom.learning import PastReport, past_report
 from warroom.report import Facts
 
 
@@ -118,6 +119,24 @@ class Archive:
             }
             for incident_id, sev, svc, title, roles, metrics in rows
         ]
+
+    async def recent_reports(self, limit: int = 20) -> list[PastReport]:
+        """The postmortems of the last `limit` closed incidents that have one (drills
+        left out), newest first: a few parts of each record, read until enough."""
+        c = incidents.c
+        parts = (c.id, c.severity, c.service, c.title, c.record["postmortem"], c.record["metrics"], c.record["drill"], c.record["peak_severity"])
+        query = select(*parts).order_by(c.closed_at.desc(), c.id)
+        found: list[PastReport] = []
+        async with self.db.reading() as session:
+            rows = await session.stream(query)
+            async for incident_id, severity, service, title, pm, metrics, drill, peak in rows:
+                record = {"id": incident_id, "severity": severity, "service": service, "title": title, "postmortem": pm,
+                          "metrics": metrics, "drill": drill, "peak_severity": peak}
+                if (report := past_report(record)) is not None:
+                    found.append(report)
+                if len(found) >= limit:
+                    break
+        return found
 
     async def action_items(self) -> list[ArchivedItems]:
         """The action items of every archived incident that has any, as archived

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, strategies as st
 
 from warroom import report
+from warroom.drills import Drill
 from warroom.metrics import Metrics
 from warroom.models import Impact, IncidentState, Phase, Postmortem, Role, Severity, TimelineEntry
 
@@ -69,7 +70,7 @@ def test_figures_are_by_peak_severity():
 
 def test_drills_leave_every_figure_unchanged_and_have_their_own_section():
     real = facts(state("a", 1, 2, roles={Role.COMMANDER: "pat"}), state("b", 30, 31, service="db"))
-    drill = facts(state("drill", 10, 11, drill=True, roles={Role.COMMANDER: "sam"}))
+    drill = facts(state("drill", 10, 11, drill=Drill(participants=["sam"]), roles={Role.COMMANDER: "sam"}))
     without, with_drill = report.build(real, at(48)), report.build(real + drill, at(48))
     assert without.model_dump(exclude={"drills"}) == with_drill.model_dump(exclude={"drills"})
     assert [(d.incident, d.minutes_to_resolve, d.participants) for d in with_drill.drills] == [("drill", 60, ["sam"])]

@@ -34,6 +34,39 @@ class Waiver(BaseModel):
     reason: str
 
 
+class PastReport(BaseModel):
+    """One closed incident's postmortem, for `warroom report --recent` (seed 000:
+    "Read at least the last 20 incident reports")."""
+
+    incident: str
+    started_at: datetime
+    severity: str  # the peak
+    service: str
+    title: str
+    link: str
+    reviewed: bool
+
+
+def past_report(record: dict) -> PastReport | None:
+    """The record's postmortem as a past report; None for a drill or an incident without one."""
+    pm = record.get("postmortem") or {}
+    link = pm.get("submitted_link") or pm.get("draft_link")
+    if record.get("drill") or not link:
+        return None
+    return PastReport(
+        incident=record["id"], started_at=record["metrics"]["started_at"], severity=record.get("peak_severity") or record["severity"],
+        service=record["service"], title=record["title"], link=link, reviewed=pm.get("reviewed_at") is not None,
+    )
+
+
+def recent_table(reports: list[PastReport]) -> tuple[str, list[str], list[list[str]]]:
+    return (
+        f"The last {len(reports)} incident reports, newest first",
+        ["incident", "started (UTC)", "peak severity", "service", "title", "postmortem", "reviewed"],
+        [[r.incident, f"{r.started_at:%Y-%m-%d}", r.severity, r.service, r.title, r.link, "yes" if r.reviewed else "no"] for r in reports],
+    )
+
+
 class DrillRun(BaseModel):
     incident: str
     service: str

@@ -336,11 +336,9 @@ def tables(r: Report) -> list[tuple[str, list[str], list[list[str]]]]:
 
 def to_markdown(r: Report) -> str:
     since = f"{r.since:%Y-%m-%d}" if r.since else "the first incident"
-    parts = [f"# Incident report, {since} to {r.until:%Y-%m-%d}\n"]
-    for title, header, rows in tables(r):
-        parts.append(f"## {title}\n")
-        parts.append("| " + " | ".join(header) + " |")
-        parts.append("|" + "---|" * len(header))
-        parts += ["| " + " | ".join(row) + " |" for row in rows]
-        parts.append("")
-    return "\n".join(parts)
+    return "\n".join([f"# Incident report, {since} to {r.until:%Y-%m-%d}\n", *(markdown_table(*table) for table in tables(r))])
+
+
+def markdown_table(title: str, header: list[str], rows: list[list[str]]) -> str:
+    lines = [f"## {title}\n", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join([*lines, *("| " + " | ".join(row) + " |" for row in rows), ""])
