@@ -88,10 +88,10 @@ class FollowUpActivities:
         filed = 0
         drill_label = self.settings.policy.drills.tracker_label
         for archived in await self.archive.action_items():
-            if all(i.tracker_key for i in archived.items):
+            if all(i.tracker_key for i in archived.items) or archived.drill and drill_label is None:  # a drill files nothing unlabelled
                 continue
             state = await self.archive.get(archived.incident_id)
-            if state is None or state.drill is not None and drill_label is None:  # a drill files nothing unlabelled
+            if state is None:
                 continue
             label = drill_label if state.drill is not None else None
             for item in [i for i in state.action_items if not i.tracker_key]:
@@ -105,14 +105,16 @@ class FollowUpActivities:
         """Archived incidents' items from the archive, open ones by querying their workflows
         (only those on this worker's task queue: another queue's worker answers for its own);
         each with the latest status a run recorded, where there is one."""
-        items = [i for a in await self.archive.action_items() for i in self._items(*a, closed=True)]
+        # A drill's items are practice: in no close rate, chased by no reminder.
+        archived = [a for a in await self.archive.action_items() if not a.drill]
+        items = [i for a in archived for i in self._items(a.incident_id, a.service, a.severity, a.items, closed=True)]
         query = f"WorkflowType = '{INCIDENT_WORKFLOW}' AND ExecutionStatus = 'Running' AND TaskQueue = '{self.settings.task_queue}'"
         try:
             async for wf in self.client.list_workflows(query):
                 raw = await self.client.get_workflow_handle(wf.id).query("state")
                 if "metrics" in raw:
                     s = IncidentState.model_validate(raw)
-                    items += self._items(s.id, s.service, s.severity, s.action_items, closed=False)
+                    items += [] if s.drill else self._items(s.id, s.service, s.severity, s.action_items, closed=False)
         except RPCError as err:  # the time-skipping test server has no visibility to list with
             if err.status is not RPCStatusCode.UNIMPLEMENTED:
                 raise

@@ -26,6 +26,7 @@ class ArchivedItems(NamedTuple):
     service: str
     severity: Severity
     items: list[ActionItem]
+    drill: bool = False
 
 
 def _started_since(query: Any, since: datetime | None) -> Any:
@@ -142,12 +143,12 @@ class Archive:
         """The action items of every archived incident that has any, as archived
         (`store.followups.latest` has their statuses since): the items, not whole records."""
         c = incidents.c
-        query = select(c.id, c.service, c.severity, c.record["action_items"]).order_by(c.started_at, c.id)
+        query = select(c.id, c.service, c.severity, c.record["action_items"], c.record["drill"]).order_by(c.started_at, c.id)
         async with self.db.reading() as session:
             rows = (await session.execute(query)).all()
         return [
-            ArchivedItems(incident_id, service, Severity(severity), [ActionItem.model_validate(i) for i in items])
-            for incident_id, service, severity, items in rows
+            ArchivedItems(incident_id, service, Severity(severity), [ActionItem.model_validate(i) for i in items], drill is not None)
+            for incident_id, service, severity, items, drill in rows
             if items
         ]
 

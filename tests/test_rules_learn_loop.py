@@ -71,3 +71,14 @@ def test_a_review_may_record_that_no_action_is_needed_with_its_reason():
     s = life.state
     assert s.phase is Phase.CLOSED and s.postmortem.no_action == "the vendor fixed the root cause"
     assert s.timeline[-2].text == "postmortem reviewed; no action needed: the vendor fixed the root cause"
+
+
+def test_escalating_again_after_a_waiver_brings_the_duty_back():
+    life = declare("SEV1")
+    life.handle("resolve", Resolve(by="alice", summary="failed over"), RESOLVED_AT)
+    life.handle("downgrade", SeverityChange(by="alice", severity="SEV3", reason="looked minor"), RESOLVED_AT)
+    life.handle("postmortem", PostmortemEvent(by="alice", event="waived", reason="a test alert"), RESOLVED_AT)
+    assert not life.state.postmortem.required
+    life.handle("escalate", SeverityChange(by="alice", severity="SEV2", reason="it was real after all"), RESOLVED_AT)
+    run_until(life, RESOLVED_AT + life.policy.timing.monitoring_window + timedelta(minutes=1))
+    assert life.state.phase is Phase.LEARN and life.state.postmortem.required

@@ -62,7 +62,7 @@ class LearnRules:
         its deadlines count from resolution."""
         s = self.state
         pm = s.postmortem
-        owed = self.policy.for_severity(self.peak).postmortem and not pm.waived
+        owed = self.rules.postmortem or self.policy.for_severity(self.peak).postmortem and not pm.waived
         pm.required = owed or pm.required and pm.submitted_at is not None
         if not (pm.required and s.metrics.resolved_at and s.phase in RESOLVED):
             return
