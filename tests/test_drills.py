@@ -54,7 +54,7 @@ async def test_a_drill_runs_the_whole_lifecycle_and_reaches_no_one_outside_it(ga
     with warroom.env.auto_time_skipping_disabled():  # the follow-up files untracked items, but no drill's
         summary = await warroom.client.execute_workflow(FollowUpWorkflow.run, id=f"followup-{state.id}", task_queue=warroom.settings.task_queue)
     assert await Tracker(warroom.database).issue(1) is None, "no tracker issue after the follow-up either"
-    assert summary["items"] == 0, "a drill's items are in no close rate"
+    assert summary.items == 0, "a drill's items are in no close rate"
 
     archived = await Archive(warroom.database).facts()
     until = datetime.now(UTC) + timedelta(days=1)
