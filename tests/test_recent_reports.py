@@ -16,7 +16,7 @@ from store.db import Database
 from warroom.drills import Drill
 from warroom.models import Postmortem, Severity
 from warroom.settings import Settings
-from tests.test_report import incident, t
+from tests.test_report import incident
 
 
 def closed(iid: str, day: int, **fields):

@@ -9,7 +9,7 @@ from warroom.drills import Drill
 from warroom.models import Acknowledge, ActionItemRequest, Assign, IncidentInput, Resolve
 from warroom.policy import Policy, ServiceConfig
 from warroom.rules import Lifecycle, Operation
-from tests.test_rules import ID, LATER, T0, of
+from tests.test_rules import ID, LATER, T0
 
 PARTICIPANTS = ["dana", "eli"]
 
