@@ -44,12 +44,12 @@ class PagingActivities:
 
     @activity.defn
     async def page_responder(self, req: PageRequest) -> PageResult:
-        if self.pager is not None and req.step == 0:
+        if self.pager is not None and req.step == 0 and not req.drill:
             await self.pager.trigger(req, self.policy.service(req.service).team)
             return PageResult(user=PAGERDUTY_ON_CALL, via=PAGERDUTY)
-        user = self.policy.resolve_target(req.service, req.target, req.at or datetime.now(UTC))
+        user = req.target if req.drill else self.policy.resolve_target(req.service, req.target, req.at or datetime.now(UTC))
         link = f" {req.incident_url}" if req.incident_url else ""
-        text = (
+        text = ("DRILL: " if req.drill else "") + (
             f":rotating_light: You are paged ({req.target}, step {req.step + 1}) for {req.severity} "
             f"{req.incident_id}: {req.title}. Acknowledge with `warroom ack {req.incident_id}`.{link}"
         )

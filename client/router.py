@@ -265,4 +265,5 @@ def incident_input(batch: AlertBatch, settings: Settings, recurrence_of: str | N
         source=first.source,
         started_at=min(starts) if starts else None,
         recurrence_of=recurrence_of,
+        runbook=next((a.runbook for a in firing if a.runbook), None),
     )

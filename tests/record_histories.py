@@ -74,6 +74,9 @@ async def sev3_alerts_recur_and_escalate(w: Warroom):
     await w.send(h, "escalate", severity="SEV2", reason="spreading")
     await w.send(h, "downgrade", severity="SEV3", reason="contained")
     await w.send(h, "resolve", summary="bigger disk")
+    # It was a SEV2 at its peak: the postmortem stays owed after the downgrade.
+    await w.send(h, "postmortem", event="submitted", link="https://wiki/pm-disk", by="bob")
+    await w.send(h, "postmortem", event="reviewed", no_action="disks now grow with the volume", by="bob")
     await h.result()
     return h
 
@@ -220,12 +223,30 @@ async def sev2_escalation_reopen_and_alerts_after_verify(w: Warroom):
     await until_state(w, h, "passed the late alert on", lambda s: any(e.kind == "recurrence" for e in s.timeline))
     await w.send(h, "draft_postmortem", by="bob")  # in learn: goes to the scribe
     await w.send(h, "postmortem", event="submitted", link="https://wiki/pm-checkout", by="erin")
-    await w.send(h, "postmortem", event="reviewed", by="bob")
+    await w.send(h, "postmortem", event="reviewed", by="bob", no_action="the cache config change is already reverted for good")
     await h.result()
     return h
 
 
-SCENARIOS = [sev1_full_lifecycle, sev3_alerts_recur_and_escalate, auto_resolved_alert, sev2_escalation_reopen_and_alerts_after_verify]
+async def sev1_drill_downgraded_and_waived(w: Warroom):
+    """A drill (pages and messages only to its participants), downgraded after
+    resolution: it keeps its SEV1 postmortem duty until the commander waives it."""
+    h = await w.declare("Orders lost", severity="SEV1", commander="dana", drill={"participants": ["dana", "eli"]})
+    await w.env.sleep(timedelta(minutes=6))
+    await w.send(h, "acknowledge", by="eli")
+    await w.send(h, "resolve", summary="failed over", by="dana")
+    await w.send(h, "downgrade", severity="SEV3", reason="one test shard only", by="dana")
+    await w.env.sleep(timedelta(minutes=31))
+    await until_state(w, h, "in learn", lambda s: s.phase is m.Phase.LEARN)
+    await w.send(h, "postmortem", event="waived", reason="the drill's own review covers it", by="dana")
+    await h.result()
+    return h
+
+
+SCENARIOS = [
+    sev1_full_lifecycle, sev3_alerts_recur_and_escalate, auto_resolved_alert, sev2_escalation_reopen_and_alerts_after_verify,
+    sev1_drill_downgraded_and_waived,
+]
 # Stakeholders and a status-page component for the SEV1.
 STAKEHOLDERS_POLICY = """
 [services.checkout]
@@ -253,6 +274,13 @@ SETTINGS: dict[Callable[..., Any], Callable[[Path], contextlib.AbstractContextMa
 # What a history must contain: activity and timer summaries, and the messages
 # it took (`update:<name>`, `signal:<name>`), each at least this often.
 COVERS: dict[str, dict[str, int]] = {
+    "sev1_drill_downgraded_and_waived": {
+        "Page primary on-call for checkout": 1,
+        "Page secondary on-call for checkout": 1,
+        "update:downgrade": 1,
+        "Postmortem draft due": 1,  # the duty of the peak severity, after the downgrade
+        "update:postmortem": 1,
+    },
     "sev1_full_lifecycle": {
         "Status page: investigating": 1,  # declared by a person: public at once
         "signal:update": 1,  # carol's public text, refused

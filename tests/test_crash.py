@@ -135,8 +135,9 @@ async def lifecycle(client: Client, settings: Settings, seed: int, chaos_over: a
     while not await persist(in_learn):
         await asyncio.sleep(0.3)
     await chaos_over.wait()  # every incident stays open through every kill, however fast the rest went
-    for n, event in enumerate(("submitted", "reviewed"), start=len(steps)):
-        await persist(lambda: handle.execute_update("postmortem", {"by": "bob", "event": event}, id=f"{incident_id}-{n}", result_type=m.Receipt))
+    review = {"no_action": "a chaos drill"}
+    for n, fields in enumerate(({"event": "submitted"}, {"event": "reviewed", **review}), start=len(steps)):
+        await persist(lambda: handle.execute_update("postmortem", {"by": "bob", **fields}, id=f"{incident_id}-{n}", result_type=m.Receipt))
     result = await persist(lambda: handle.result())
     return result["phase"]
 

@@ -321,6 +321,16 @@ async def test_declare_by_hand_is_idempotent_with_a_key_and_readable(gateway, wa
     assert missing.status_code == 404 and "inc-00000000" in missing.json()["detail"]
 
 
+async def test_a_declaration_says_when_impact_began_and_only_then_counts_time_to_detect(gateway, warroom):
+    began = await gateway.post("/v1/incidents", json={"title": "Exports slow", "started_at": "2026-01-02T03:04:05Z"})
+    unknown = await gateway.post("/v1/incidents", json={"title": "Exports slow"})
+    future = await gateway.post("/v1/incidents", json={"title": "Exports slow", "started_at": "2999-01-01T00:00:00Z"})
+    assert future.status_code == 422 and "future" in future.text
+    known, blank = [await incident(warroom, r.json()["id"]) for r in (began, unknown)]
+    assert known.metrics.start_known and known.public()["metrics"]["time_to_detect"] > 0
+    assert not blank.metrics.start_known and blank.public()["metrics"]["time_to_detect"] is None
+
+
 async def test_health_and_metrics(gateway, warroom):
     assert (await gateway.get("/healthz")).json() == {"status": "ok", "temporal": "ok"}
     answer = await post(gateway, "generic", fixture("generic"))

@@ -113,7 +113,9 @@ async def test_escalation_tightens_cadence_and_makes_the_postmortem_mandatory(wa
 
     await warroom.send(handle, "downgrade", severity="SEV3", reason="only one region was affected")
     state = await warroom.state(handle)
-    assert not state.postmortem.required
+    assert state.postmortem.required, "the duty follows the peak severity"
+    await warroom.send(handle, "postmortem", event="waived", reason="a single test region; no customer saw it")
+    assert not (await warroom.state(handle)).postmortem.required
     await warroom.env.sleep(timedelta(minutes=31))
     assert (await handle.result())["phase"] == "closed"
 
@@ -160,7 +162,7 @@ async def test_postmortem_reminders_before_and_after_each_deadline(warroom):
     await warroom.env.sleep(timedelta(days=4))
     state = await warroom.state(handle)
     assert any("review" in t and "overdue" in t for t in await warroom.direct_messages("sam")), (await warroom.direct_messages("sam"), state.deadlines)
-    await warroom.send(handle, "postmortem", event="reviewed")
+    await warroom.send(handle, "postmortem", event="reviewed", no_action="the patch is the fix; nothing else to change")
     assert (await handle.result())["phase"] == "closed"
 
 

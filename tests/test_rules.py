@@ -81,7 +81,7 @@ def resolve(life: Lifecycle, at: datetime = RESOLVED_AT) -> None:
 
 def submit_and_review(life: Lifecycle) -> None:
     life.handle("postmortem", PostmortemEvent(by="alice", event="submitted", link="https://wiki/pm/1"), T0 + timedelta(hours=3))
-    life.handle("postmortem", PostmortemEvent(by="alice", event="reviewed"), T0 + timedelta(hours=4))
+    life.handle("postmortem", PostmortemEvent(by="alice", event="reviewed", no_action="a one-off"), T0 + timedelta(hours=4))
 
 
 def in_phase(phase: Phase, severity: str = "SEV2", policy: Policy | None = None) -> Lifecycle:
@@ -206,10 +206,10 @@ def test_the_refusals_people_read():
     assert {key: table_refusal(*key) for key in expected} == expected
 
 
-def test_downgrading_in_learn_below_postmortem_duty_closes():
+def test_downgrading_in_learn_keeps_the_postmortem_duty_of_the_peak_severity():
     life = in_phase(Phase.LEARN, "SEV2")
     life.handle("downgrade", SeverityChange(by="alice", severity="SEV3", reason="minor after all"), LATER)
-    assert life.state.phase is Phase.CLOSED and not life.state.postmortem.required
+    assert life.state.phase is Phase.LEARN and life.state.postmortem.required
 
 
 # --- the message-specific checks ---------------------------------------------------------
@@ -256,7 +256,7 @@ def test_an_action_item_cannot_be_due_before_the_declaration(days, accepted):
 
 def test_a_postmortem_is_reviewed_once_and_only_after_submission():
     life = in_phase(Phase.VERIFY)  # in verify a review does not close, so a second one can come
-    reviewed = PostmortemEvent(by="alice", event="reviewed")
+    reviewed = PostmortemEvent(by="alice", event="reviewed", no_action="the provider fixed it")
     assert_refused(life, "postmortem", reviewed, "postmortem has not been submitted yet")
     life.handle("postmortem", VALID["postmortem"], LATER)
     life.handle("postmortem", reviewed, LATER)

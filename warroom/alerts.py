@@ -27,6 +27,7 @@ class AlertEvent(Strict):
     starts_at: datetime | None = None
     ends_at: datetime | None = None
     url: str | None = None
+    runbook: str | None = Field(None, max_length=1000, description="the alert's runbook link (Alertmanager's runbook_url annotation)")
     count: int = Field(1, ge=1, description="identical notifications folded into this one by the gateway")
 
     _sev = field_validator("severity", mode="before")(lambda v: None if v is None else _severity(v))

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from warroom.drills import Drill, marked
 from warroom.metrics import Metrics
 from warroom.public_state import Comms, ComponentStatus, parse_components
 from warroom.signals import SignalSnapshot
@@ -161,10 +162,16 @@ class IncidentInput(BaseModel):
     commander: str | None = None
     started_at: datetime | None = None
     recurrence_of: str | None = None
+    drill: Drill | None = Field(None, description="a simulated incident: marked DRILL, reaches only its participants, in no metric")
+    runbook: str | None = Field(None, max_length=1000, description="the runbook link an alert carried (Alertmanager's runbook_url)")
     resume: IncidentState | None = None
     policy: dict[str, Any] | None = Field(None, description="policy snapshot carried across continue-as-new")
 
     _sev = field_validator("severity", mode="before")(lambda v: None if v is None else _severity(v))
+
+    def model_post_init(self, context: Any) -> None:
+        if self.drill is not None:  # the title carries the mark into channel name, memo, pages and the UI
+            self.title = marked(self.title)[:300]
 
     def start_options(self) -> dict[str, Any]:
         """What every start of an incident carries: the memo and the UI's static summary."""
@@ -241,11 +248,14 @@ class ActionItemRequest(Message):
     title: str = Field(min_length=1, max_length=250)
     owner: str = Field(min_length=1, max_length=100)
     due: date
+    addresses: str | None = Field(None, max_length=500, description="the contributing factor it addresses")
 
 
 class PostmortemEvent(Message):
-    event: Literal["submitted", "reviewed"]
+    event: Literal["submitted", "reviewed", "waived"]
     link: str | None = Field(None, max_length=1000)
+    no_action: str | None = Field(None, max_length=1000, description="reviewed without action items: why none is needed")
+    reason: str | None = Field(None, max_length=1000, description="waived: why a downgraded incident needs no postmortem")
 
 
 class DraftPostmortem(Message):
@@ -277,6 +287,7 @@ class ActionItem(BaseModel):
     title: str
     owner: str
     due: date
+    addresses: str | None = None
     status: Literal["open", "done"] = "open"
     tracker_key: str | None = None
     tracker_url: str | None = None
@@ -343,6 +354,9 @@ class Postmortem(BaseModel):
     submitted_at: datetime | None = None
     submitted_link: str | None = None
     reviewed_at: datetime | None = None
+    agreed_items: list[int] = Field(default_factory=list, description="the action items the review agreed")
+    no_action: str | None = Field(None, description="the review's reason that no action is needed")
+    waived: str | None = Field(None, description="the commander's reason a downgraded incident owes no postmortem")
 
 
 class IncidentState(BaseModel):
@@ -352,6 +366,7 @@ class IncidentState(BaseModel):
     title: str
     service: str
     severity: Severity
+    peak_severity: Severity | None = Field(None, description="the most severe it has been; the postmortem duty follows it")
     phase: Phase
     impact: Impact
     source: str
@@ -373,6 +388,7 @@ class IncidentState(BaseModel):
     recurrence_of: str | None = None
     links: dict[str, str] = Field(default_factory=dict, description="Temporal UI, status page, ...")
     non_actionable: bool = False
+    drill: Drill | None = None
     recent_batches: list[str] = Field(default_factory=list, description="ids of re-delivered alert batches already counted")
     resolution: str | None = None
     last_update: str | None = None

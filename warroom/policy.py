@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from warroom.drills import DrillPolicy
 from warroom.durations import parse_duration
 from warroom.intake.generic import IntakeConfig
 from warroom.maintenance import ScheduledWindow
@@ -127,6 +128,7 @@ class ServiceConfig(Config):
     escalation: list[EscalationStep] = Field(default_factory=list)
     responders: list[str] = Field(default_factory=list, description="invited to the incident channel")
     signals: SignalQueries | None = Field(None, description="golden-signal queries: snapshots, and the verify gate")
+    runbook: str | None = Field(None, description="the service's runbook link, shown in the channel and `warroom show`")
 
 
 DEFAULT_ESCALATION = [
@@ -188,6 +190,7 @@ class Policy(Config):
     intake: IntakeConfig = Field(default_factory=IntakeConfig, description="named generic sources' field mappings")
     routing: Routing = Field(default_factory=Routing, description="alert routing rules, in order")
     maintenance: list[ScheduledWindow] = Field(default_factory=list, description="scheduled maintenance windows")
+    drills: DrillPolicy = Field(default_factory=DrillPolicy)
     default_severity: Severity = Severity.SEV3
 
     _sev_keys = field_validator("severities", mode="before")(

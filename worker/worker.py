@@ -68,6 +68,7 @@ def build_activities(settings: Settings, client: Client) -> list[Callable[..., A
         routing.route_alerts_onward,
         routing.release_held_alerts,
         SignalActivities(PrometheusAPI(settings.prometheus_url) if settings.prometheus_url else None).take_signal_snapshot,
+        followup.file_untracked_action_items,
         followup.collect_action_items,
         followup.sync_action_items,
         followup.remind_overdue_owner,

@@ -90,4 +90,5 @@ def _alert(n: AlertmanagerNotification, a: AlertmanagerAlert, source: str, key: 
         starts_at=timestamp(a.startsAt),
         ends_at=timestamp(a.endsAt) if status == "resolved" else None,
         url=a.panelURL or a.dashboardURL or a.generatorURL or n.externalURL,
+        runbook=text(notes.get("runbook_url"), 1000) or None,
     )

@@ -18,7 +18,7 @@ from warroom.durations import humanize
 from warroom.models import PAGERDUTY, Deadline, PageRecord, Phase, PublicStatus, Role
 from warroom.rules import wording
 from warroom.rules.effects import Operation
-from warroom.rules.messages import ACTIVE, RESOLVED
+from warroom.rules.messages import ACTIVE
 from warroom.rules.requests import ChannelArchive, PageRequest, PageResult, PageUpdate
 
 if TYPE_CHECKING:
@@ -80,6 +80,7 @@ class DeadlineRules:
     def apply_policy(self: Lifecycle, now: datetime) -> None:
         """(Re)apply the severity's demands: bridge, cadence, paging, role reminders, postmortem duty."""
         s = self.state
+        self.note_peak_severity()
         if s.phase in ACTIVE:
             if self.rules.bridge:
                 self.open_bridge(now)
@@ -193,19 +194,6 @@ class DeadlineRules:
         self.move({Phase.VERIFY: Phase.LEARN})
         self.apply_postmortem_duty(now)
         self.maybe_close(now)
-
-    def apply_postmortem_duty(self: Lifecycle, now: datetime) -> None:
-        """SEV1/SEV2 owe a postmortem (a submitted one stays owed); its deadlines count from resolution."""
-        s = self.state
-        s.postmortem.required = self.rules.postmortem or s.postmortem.required and s.postmortem.submitted_at is not None
-        if not (s.postmortem.required and s.metrics.resolved_at and s.phase in RESOLVED):
-            return
-        t = self.policy.timing
-        resolved = s.metrics.resolved_at
-        if s.postmortem.submitted_at is None and "postmortem_draft" not in s.deadlines:
-            self.deadline("postmortem_draft", resolved + t.postmortem_draft_due, "Postmortem draft due", ahead=t.remind_before)
-        if s.postmortem.reviewed_at is None and "postmortem_review" not in s.deadlines:
-            self.deadline("postmortem_review", resolved + t.postmortem_review_due, "Postmortem review due", ahead=t.remind_before)
 
     def remind_postmortem(self: Lifecycle, d: Deadline, now: datetime, what: str) -> None:
         """Ahead of the deadline the owner; from then on owner and commander, every `overdue_every`."""

@@ -28,6 +28,8 @@ from warroom.policy import Policy, SeverityPolicy
 from warroom.rules import wording
 from warroom.rules.alerts import AlertRules
 from warroom.rules.deadlines import DeadlineRules
+from warroom.rules.drills import DrillRules, with_runbook
+from warroom.drills import marked
 from warroom.rules.effects import Effect, Operation
 from warroom.rules.evidence import EvidenceRules
 from warroom.rules.learn import LearnRules
@@ -42,7 +44,7 @@ from warroom.rules.requests import (
 ROLLBACK_CHECKLIST = ["no_irreversible_migrations", "no_irreversible_side_effects", "known_good_target"]
 
 
-class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules, MaintenanceRules, PublicRules):
+class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules, MaintenanceRules, PublicRules, DrillRules):
     def __init__(self, state: IncidentState, policy: Policy):
         self.state = state
         self.policy = policy
@@ -61,8 +63,8 @@ class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules, Maintenanc
         severity = inp.severity or classified
         state = IncidentState(
             id=incident_id, title=inp.title, service=inp.service, severity=severity, phase=Phase.TRIAGE,
-            impact=inp.impact, source=inp.source, recurrence_of=inp.recurrence_of, links=links,
-            metrics=Metrics(started_at=min(inp.started_at or now, now), declared_at=now),
+            impact=inp.impact, source=inp.source, recurrence_of=inp.recurrence_of, links=with_runbook(links, inp, policy), drill=inp.drill,
+            metrics=Metrics(started_at=min(inp.started_at or now, now), declared_at=now, start_known=inp.started_at is not None),
         )
         life = cls(state, policy)
         how = "declared" if inp.source == "manual" else f"opened from {inp.source} alert"
@@ -100,6 +102,7 @@ class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules, Maintenanc
         self.go_public_if_due(now)
         self.announce(wording.announcement(s, "declared"))
         self.snapshot_signals("declaration", now)
+        self.brief(now)
         self.apply_policy(now)
 
     def _channel_opened(self, ref: Any) -> None:
@@ -301,9 +304,13 @@ class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules, Maintenanc
         self.outbox.append(Effect(operation, request, summary, key or self.next_key(), then, failed))
 
     def ready(self, effect: Effect) -> BaseModel | None:
-        """The effect's request as it goes out now, or None to skip it: channel
-        operations get the channel opened since they were queued (those that
-        need one are skipped without); the channel opens with the topic and
+        """The effect's request as it goes out now, or None to skip it; a drill's as a drill sends it."""
+        req = self._ready(effect)
+        return self.as_drill(effect, req) if req is not None and self.state.drill else req
+
+    def _ready(self, effect: Effect) -> BaseModel | None:
+        """Channel operations get the channel opened since they were queued (those
+        that need one are skipped without); the channel opens with the topic and
         people of that moment; records take the state as it is by then."""
         req = effect.request
         if isinstance(req, OpenChannel):
@@ -348,6 +355,7 @@ class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules, Maintenanc
             effect.failed(reason)
 
     def log(self, now: datetime, actor: str, kind: str, text: str) -> None:
+        text = marked(text) if self.state.drill else text
         self.state.timeline.append(TimelineEntry(at=now, actor=actor, kind=kind, text=text))
 
     def details(self) -> str:

@@ -143,7 +143,9 @@ MESSAGES: dict[str, Verb] = {
     ),
     # `warroom postmortem INCIDENT submitted|reviewed|draft` sends both of these (cli/verbs.py writes it by hand).
     "postmortem": Verb(
-        m.PostmortemEvent, "draft submitted or review held; the review closes the incident once it is in learn",
+        m.PostmortemEvent,
+        "draft submitted, review held (with its action items or why none is needed: it closes the incident in learn),"
+        " or the commander waives a downgraded incident's postmortem with a reason",
         taken_in=RESOLVED,
         refused="a postmortem follows resolution; resolve the incident first", cli="postmortem", cli_args=("event",),
     ),

@@ -84,6 +84,7 @@ class PageRequest(BaseModel):
     at: datetime | None = Field(None, description="when the page was due: who is on call then")
     incident_url: str | None = None
     idempotency_key: str
+    drill: bool = Field(False, description="a drill's page: `target` is a participant, and PagerDuty is never used")
 
 
 class PageResult(BaseModel):
@@ -115,6 +116,7 @@ class DraftRef(BaseModel):
 class CheckRequest(BaseModel):
     incident_id: str
     link: str
+    participants: list[str] = Field(default_factory=list, description="the incident's people: names the check looks for")
 
 
 class CheckResult(BaseModel):
@@ -163,10 +165,11 @@ class TrackerItem(BaseModel):
     due: date
     severity: Severity
     description: str
+    label: str | None = Field(None, description="one more label, e.g. a drill's")
 
     @property
     def labels(self) -> list[str]:
-        return ["warroom", f"incident-{self.incident_id}", f"action-{self.number}"]
+        return ["warroom", f"incident-{self.incident_id}", f"action-{self.number}", *([self.label] if self.label else [])]
 
 
 class TrackerRef(BaseModel):
