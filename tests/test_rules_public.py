@@ -137,16 +137,17 @@ def test_the_announcements_channel_gets_one_line_per_declare_severity_change_res
     life = declare("SEV3", CHECKOUT.model_copy(update={"stakeholders": ANNOUNCE}))
     life.handle("acknowledge", Acknowledge(by="bob"), ACKED_AT)
     life.handle("note", Note(by="bob", text="looking"), ACKED_AT)
-    life.handle("escalate", SeverityChange(by="bob", severity="SEV2", reason="a quarter of users"), ACKED_AT + MINUTE)
-    life.handle("downgrade", SeverityChange(by="bob", severity="SEV3", reason="workaround found"), ACKED_AT + 2 * MINUTE)
+    # Down and back up: a SEV3 at its peak owes no postmortem, so it closes.
+    life.handle("downgrade", SeverityChange(by="bob", severity="SEV4", reason="workaround found"), ACKED_AT + MINUTE)
+    life.handle("escalate", SeverityChange(by="bob", severity="SEV3", reason="the workaround fails"), ACKED_AT + 2 * MINUTE)
     resolve(life)
     run_until(life, RESOLVED_AT + timedelta(minutes=31))
     lines = [e.request for e in of(life.outbox, Operation.ANNOUNCE)]
     assert {line.channel.name for line in lines} == {"incidents"}
     assert [line.text for line in lines] == [
         f"{ID} · SEV3 · checkout: declared (IC alice) · Checkout errors",
-        f"{ID} · SEV2 · checkout: escalated SEV3 -> SEV2: a quarter of users (IC alice) · Checkout errors",
-        f"{ID} · SEV3 · checkout: downgraded SEV2 -> SEV3: workaround found (IC alice) · Checkout errors",
+        f"{ID} · SEV4 · checkout: downgraded SEV3 -> SEV4: workaround found (IC alice) · Checkout errors",
+        f"{ID} · SEV3 · checkout: escalated SEV4 -> SEV3: the workaround fails (IC alice) · Checkout errors",
         f"{ID} · SEV3 · checkout: resolved: rolled back (IC alice) · Checkout errors",
         f"{ID} · SEV3 · checkout: closed (IC alice) · Checkout errors",
     ]
