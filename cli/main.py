@@ -29,6 +29,7 @@ from cli.runtime import AsJson, By, Failure, IncidentId, connected, run, user, u
 from cli import remote
 from cli.database import check_schema, db
 from cli.remote import Url
+from cli.status import status
 from cli.verbs import add_verbs
 from gateway.reading import build_report, find_incident, find_incidents, since_time
 from store.db import Database, dispose_all
@@ -218,6 +219,7 @@ def with_database(read: Callable[[Any, Database], Coroutine[Any, Any, Any]]) -> 
         raise Failure(str(exc)) from None
 
 
+app.command()(status)
 add_verbs(app)  # the responder verbs: ack, assign, note, ..., postmortem
 
 

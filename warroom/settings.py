@@ -70,8 +70,13 @@ class Settings(BaseSettings):
     sdk_metrics_address: str | None = None
     workflow_sandbox: bool = False
 
+    ready_poller_window: timedelta = timedelta(seconds=90)  # /readyz: a worker polled this recently
+    heartbeat_url: str | None = None  # a dead-man's switch, called while the whole path works
+    heartbeat_every: timedelta = timedelta(minutes=1)
+
     _durations = field_validator(
-        "monitoring_window", "postmortem_draft_due", "postmortem_review_due", mode="before"
+        "monitoring_window", "postmortem_draft_due", "postmortem_review_due", "ready_poller_window", "heartbeat_every",
+        mode="before",
     )(lambda v: parse_duration(v))
 
     @property

@@ -1,4 +1,5 @@
-"""Temporal Schedules the worker keeps in place: today, hourly action-item follow-up."""
+"""Temporal Schedules the worker keeps in place: hourly action-item follow-up,
+and the heartbeat to a dead-man's switch while `WARROOM_HEARTBEAT_URL` is set."""
 
 from __future__ import annotations
 
@@ -13,10 +14,13 @@ from temporalio.client import (
     SchedulePolicy,
     ScheduleOverlapPolicy,
     ScheduleSpec,
+    ScheduleUpdate,
 )
+from temporalio.service import RPCError, RPCStatusCode
 
 from warroom.settings import Settings
 from workflows.followup import SCHEDULE_ID, FollowUpWorkflow
+from workflows.heartbeat import HeartbeatWorkflow
 
 FOLLOW_UP_EVERY = timedelta(hours=1)
 
@@ -35,3 +39,39 @@ async def ensure_follow_up_schedule(client: Client, settings: Settings) -> bool:
     except ScheduleAlreadyRunningError:
         return False
     return True
+
+
+def heartbeat_schedule_id(settings: Settings) -> str:
+    """One heartbeat per task queue (`warroom-heartbeat` by default)."""
+    return f"{settings.task_queue}-heartbeat"
+
+
+def heartbeat_schedule(settings: Settings) -> Schedule:
+    every = settings.heartbeat_every
+    action = ScheduleActionStartWorkflow(
+        HeartbeatWorkflow.run, every.total_seconds(), id=f"{heartbeat_schedule_id(settings)}-beat",
+        task_queue=settings.task_queue, execution_timeout=every,
+    )
+    # A beat still running at the next tick is skipped (it times out by then); beats
+    # missed while Temporal itself was down are not made up afterwards.
+    policy = SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=max(every, timedelta(seconds=10)))
+    return Schedule(action=action, spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]), policy=policy)
+
+
+async def ensure_heartbeat_schedule(client: Client, settings: Settings) -> None:
+    """Make the heartbeat schedule match the settings: created or updated while
+    `WARROOM_HEARTBEAT_URL` is set, deleted when it is not (every worker has the
+    same settings, so every worker's answer is the same)."""
+    schedule_id = heartbeat_schedule_id(settings)
+    if not settings.heartbeat_url:
+        try:
+            await client.get_schedule_handle(schedule_id).delete()
+        except RPCError as err:
+            if err.status is not RPCStatusCode.NOT_FOUND:
+                raise
+        return
+    wanted = heartbeat_schedule(settings)
+    try:
+        await client.create_schedule(schedule_id, wanted)
+    except ScheduleAlreadyRunningError:
+        await client.get_schedule_handle(schedule_id).update(lambda _: ScheduleUpdate(schedule=wanted))

@@ -15,6 +15,7 @@ from activities.archive import ArchiveActivities
 from activities.changes import ChangeActivities
 from activities.chat import ChatActivities, ChatBackend, LocalChat
 from activities.followup import FollowUpActivities
+from activities.heartbeat import HeartbeatActivities
 from activities.jira_tracker import JiraTracker
 from activities.pagerduty import PagerDutyEvents
 from activities.paging import Pager, PagingActivities
@@ -32,9 +33,10 @@ import warroom
 from warroom.settings import Settings
 from workflows.changes import ChangesWorkflow
 from workflows.followup import FollowUpWorkflow
+from workflows.heartbeat import HeartbeatWorkflow
 from workflows.incident import IncidentWorkflow
 
-WORKFLOWS = [IncidentWorkflow, FollowUpWorkflow, ChangesWorkflow]
+WORKFLOWS = [IncidentWorkflow, FollowUpWorkflow, ChangesWorkflow, HeartbeatWorkflow]
 
 
 def build_activities(settings: Settings, client: Client) -> list[Callable[..., Any]]:
@@ -69,6 +71,7 @@ def build_activities(settings: Settings, client: Client) -> list[Callable[..., A
         followup.sync_action_items,
         followup.remind_overdue_owner,
         followup.record_follow_up,
+        HeartbeatActivities(settings.heartbeat_url, Database(settings.database)).send_heartbeat,
     ]
 
 
