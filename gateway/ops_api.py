@@ -41,7 +41,8 @@ async def readyz(
     "/metrics", summary="Prometheus metrics: the gateway's and the Temporal SDK's", response_class=Response,
     dependencies=[Depends(tokens.metrics)], responses=tokens.REFUSALS,
 )
-async def metrics(request: Request, settings: Settings = Depends(get_settings)) -> Response:
+async def metrics(request: Request, settings: Settings = Depends(get_settings), client: Client = Depends(get_client)) -> Response:
+    await request.app.state.metrics.refresh(client, settings)
     text = generate_latest(request.app.state.metrics.registry)
     if settings.sdk_metrics_address:
         text += await _sdk_metrics(settings.sdk_metrics_address)

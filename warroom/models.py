@@ -160,6 +160,7 @@ class IncidentInput(BaseModel):
     commander: str | None = None
     started_at: datetime | None = None
     recurrence_of: str | None = None
+    canary: str | None = Field(None, description="a page-delivery canary: the target its page goes to")
     resume: IncidentState | None = None
     policy: dict[str, Any] | None = Field(None, description="policy snapshot carried across continue-as-new")
 
@@ -282,6 +283,7 @@ class PageRecord(BaseModel):
     user: str
     step: int = 0
     via: str = "chat"
+    delivered_at: datetime | None = None
 
     @property
     def reached_person(self) -> bool:
@@ -359,6 +361,7 @@ class IncidentState(BaseModel):
     bridge: Bridge | None = None
     status_page: StatusPageRef | None = None
     recurrence_of: str | None = None
+    canary: str | None = None
     links: dict[str, str] = Field(default_factory=dict, description="Temporal UI, status page, ...")
     non_actionable: bool = False
     recent_batches: list[str] = Field(default_factory=list, description="ids of re-delivered alert batches already counted")

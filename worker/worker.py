@@ -12,6 +12,7 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.archive import ArchiveActivities
+from activities.canary import CanaryActivities
 from activities.changes import ChangeActivities
 from activities.chat import ChatActivities, ChatBackend, LocalChat
 from activities.followup import FollowUpActivities
@@ -31,12 +32,14 @@ from activities.tracker import LocalTracker, TrackerActivities, TrackerBackend
 from store.db import Database
 import warroom
 from warroom.settings import Settings
+from worker.metrics import WorkerMetrics
+from workflows.canary import CanaryWorkflow
 from workflows.changes import ChangesWorkflow
 from workflows.followup import FollowUpWorkflow
 from workflows.heartbeat import HeartbeatWorkflow
 from workflows.incident import IncidentWorkflow
 
-WORKFLOWS = [IncidentWorkflow, FollowUpWorkflow, ChangesWorkflow, HeartbeatWorkflow]
+WORKFLOWS = [IncidentWorkflow, FollowUpWorkflow, ChangesWorkflow, HeartbeatWorkflow, CanaryWorkflow]
 
 
 def build_activities(settings: Settings, client: Client) -> list[Callable[..., Any]]:
@@ -49,6 +52,7 @@ def build_activities(settings: Settings, client: Client) -> list[Callable[..., A
     link_secret = settings.link_secret.get_secret_value() if settings.link_secret else None
     postmortems = PostmortemActivities(Database(settings.database), settings.gateway_url, link_secret)
     followup = FollowUpActivities(client, settings, chat, tracker, Database(settings.database))
+    canary = CanaryActivities(client, settings)
     return [
         chat_acts.open_channel,
         chat_acts.post_to_channel,
@@ -72,6 +76,9 @@ def build_activities(settings: Settings, client: Client) -> list[Callable[..., A
         followup.remind_overdue_owner,
         followup.record_follow_up,
         HeartbeatActivities(settings.heartbeat_url, Database(settings.database)).send_heartbeat,
+        canary.send_canary_alert,
+        canary.check_canary,
+        canary.page_canary_missed,
     ]
 
 
@@ -138,5 +145,6 @@ def build_worker(client: Client, settings: Settings, **options: Any) -> Worker:
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
         activities=build_activities(settings, client),
+        interceptors=[WorkerMetrics()],
         **{"workflow_runner": workflow_runner(settings), **options},
     )

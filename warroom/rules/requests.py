@@ -83,11 +83,13 @@ class PageRequest(BaseModel):
     at: datetime | None = Field(None, description="when the page was due: who is on call then")
     incident_url: str | None = None
     idempotency_key: str
+    canary: bool = Field(False, description="the page-delivery canary's: to its target, never through PagerDuty")
 
 
 class PageResult(BaseModel):
     user: str
     via: str
+    delivered_at: datetime | None = Field(None, description="when the pager or chat accepted it")
 
 
 class PageUpdate(BaseModel):
