@@ -22,7 +22,7 @@ from activities.pagerduty import PagerDutyEvents
 from activities.rest import error_detail
 from warroom.settings import Settings
 
-GATEWAY = "warroom gateway"
+GATEWAY = "Gateway"  # warroom's own, as the canary reaches it
 READ_TIMEOUT = timedelta(seconds=5)
 
 

@@ -75,10 +75,13 @@ class CanaryWorkflow:
     async def _missed(self, incident_id: str | None, waited: timedelta, stuck: str) -> CanaryOutcome:
         workflow.metric_meter().create_counter(CANARY_MISSED, "Canaries that did not page within their deadline").add(1)
         miss = CanaryMiss(run_id=workflow.info().workflow_id, incident_id=incident_id, waited=waited, stuck=stuck)
-        await workflow.execute_activity_method(
-            CanaryActivities.page_canary_missed, miss, summary="Page the on-call directly: the canary missed",
-            start_to_close_timeout=timedelta(seconds=30), schedule_to_close_timeout=timedelta(minutes=10),
-        )
+        try:
+            await workflow.execute_activity_method(
+                CanaryActivities.page_canary_missed, miss, summary="Page the on-call directly: the canary missed",
+                start_to_close_timeout=timedelta(seconds=30), schedule_to_close_timeout=timedelta(minutes=10),
+            )
+        except ActivityError as err:  # said in the outcome; the rules' WarroomCanaryMissed still fires
+            return CanaryOutcome(incident_id=incident_id, missed=f"{stuck}; paging the on-call failed: {_cause(err)}")
         return CanaryOutcome(incident_id=incident_id, missed=stuck)
 
 
