@@ -13,7 +13,7 @@ from temporalio.client import Client
 
 from client.incidents import list_query
 from client.search_attributes import PHASE, SERVICE, SEVERITY
-from gateway.readiness import CHECKS, QUEUE_TYPES, describe_queue, readiness
+from gateway.readiness import CHECK_TIMEOUT, CHECKS, QUEUE_TYPES, describe_queue, readiness
 from warroom import models as m
 from warroom.observability import BACKLOG, BACKLOG_AGE, OPEN_INCIDENTS, POLLERS, READY
 from warroom.settings import Settings
@@ -74,7 +74,7 @@ class GatewayMetrics:
         self.open_incidents.clear()
         counts = {(s.value, p): 0 for s in m.Severity for p in OPEN_PHASES}
         try:
-            async for execution in client.list_workflows(list_query()):
+            async for execution in client.list_workflows(list_query(), rpc_timeout=CHECK_TIMEOUT):
                 attributes = execution.typed_search_attributes
                 if attributes.get(SERVICE) == settings.canary_service:
                     continue

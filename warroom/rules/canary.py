@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from warroom.models import PageRecord, Phase
 from warroom.rules.effects import Operation
+from warroom.rules.messages import ACTIVE
 from warroom.rules.requests import PageRequest, PageResult
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ class CanaryRules:
 
     def _close_canary(self: Lifecycle, now: datetime, why: str) -> None:
         s = self.state
-        self.move({Phase.TRIAGE: Phase.CLOSED})
+        self.move(dict.fromkeys(ACTIVE + (Phase.VERIFY,), Phase.CLOSED))  # even if someone acknowledged it meanwhile
         s.metrics.closed_at = now
         for d in self.pending():
             s.deadlines.pop(d.name)
