@@ -8,9 +8,11 @@ import httpx
 
 from cli.remote import TIMEOUT, Url
 from cli.render import out, print_json
-from cli.runtime import AsJson, Failure, connected, run
+from cli.runtime import AsJson, Failure, run
+from client.temporal import connect
 from gateway.readiness import Readiness, readiness
 from store.db import dispose_all
+from warroom.settings import Settings
 
 
 def status(url: Url = None, as_json: AsJson = False) -> int:
@@ -24,7 +26,8 @@ def status(url: Url = None, as_json: AsJson = False) -> int:
 
 
 async def _local() -> Readiness:
-    client, settings = await connected()
+    settings = Settings()
+    client = await connect(settings, lazy=True)  # Temporal unreachable is a failed check, not an error
     try:
         return await readiness(client, settings)
     finally:
