@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from temporalio import activity
+from temporalio.common import MetricMeter
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor
@@ -53,6 +54,9 @@ async def _record_page_latency(request: PageRequest, result: PageResult) -> None
     """From the incident's start (the alert's signal-with-start reached Temporal)
     to the first page accepted: what a backlog or a slow pager adds, it shows.
     (An incident escalated into a paging severity counts from its start too.)"""
+    meter = activity.metric_meter()
+    if meter is MetricMeter.noop:
+        return  # this worker exports no metrics (no WARROOM_SDK_METRICS_ADDRESS): spare Temporal the call
     info = activity.info()
     try:
         described = await activity.client().get_workflow_handle(info.workflow_id, run_id=info.workflow_run_id).describe()
@@ -60,7 +64,7 @@ async def _record_page_latency(request: PageRequest, result: PageResult) -> None
         return  # a metric is never worth failing a page over
     if described.raw_description.workflow_execution_info.first_run_id not in ("", described.run_id):
         return  # a continued run: its start is not the alert's
-    latency = (datetime.now(UTC) - described.start_time).total_seconds()
-    activity.metric_meter().create_histogram_float(PAGE_LATENCY, "Alert in (incident start) to the first page accepted", "s").record(
+    latency = ((result.delivered_at or datetime.now(UTC)) - described.start_time).total_seconds()
+    meter.create_histogram_float(PAGE_LATENCY, "Alert in (incident start) to the first page accepted", "s").record(
         latency, {"severity": request.severity.value, "via": result.via}
     )
