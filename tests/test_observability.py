@@ -93,3 +93,15 @@ async def test_every_metric_the_dashboard_and_the_rules_query_is_on_metrics(dev_
     assert wanted - names == set()
     assert re.search(r'warroom_integration_failures_total\{[^}]*integration="Statuspage",[^}]*reason="unavailable"', text)
     assert {observability.BACKLOG, observability.OPEN_INCIDENTS, observability.READY} <= names
+
+
+def test_integration_failures_are_labelled_by_integration_and_reason():
+    from temporalio.exceptions import ApplicationError
+
+    from activities.failures import final, retryable
+    from worker.metrics import failure_labels
+
+    assert failure_labels("page_responder", retryable("Slack", "rate limited")) == {"integration": "Slack", "reason": "unavailable"}
+    assert failure_labels("create_action_item", final("Jira", "bad request")) == {"integration": "Jira", "reason": "rejected"}
+    assert failure_labels("send_heartbeat", ValueError("x")) == {"integration": "send_heartbeat", "reason": "ValueError"}
+    assert failure_labels("page_responder", ApplicationError("?", type="Rejected")) == {"integration": "page_responder", "reason": "ApplicationError"}
