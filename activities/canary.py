@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from pydantic import BaseModel
 from temporalio import activity
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionResponse
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -109,10 +110,10 @@ class CanaryActivities:
         return await pager.send("trigger", f"{self.settings.task_queue}-canary-missed", {"payload": payload, "client": "warroom"})
 
 
-def _waiting_on(incident_id: str, raw: object) -> str:
+def _waiting_on(incident_id: str, raw: DescribeWorkflowExecutionResponse) -> str:
     """The running incident's pending activities (the page first) with their last
     failure, or, with none, that its workflow task waits for a worker."""
-    pending = list(getattr(raw, "pending_activities", []))
+    pending = list(raw.pending_activities)
     if not pending:
         return f"incident {incident_id} is open but has no page in flight (its workflow task may wait for a worker)"
     parts = []
