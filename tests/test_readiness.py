@@ -129,6 +129,9 @@ async def test_readyz_turns_503_naming_the_missing_pollers_once_every_worker_sto
         )
         assert done.returncode == 1, done.stderr
         assert json.loads(done.stdout)["checks"]["pollers"]["missing"] == ["workflow", "activity"]
+        printed = await asyncio.to_thread(subprocess.run, [WARROOM, "status"], env=env, capture_output=True, text=True, timeout=60)
+        assert printed.returncode == 1 and printed.stdout.startswith("unready")
+        assert "FAIL pollers: no worker polled task queue" in printed.stdout and "ok   database" in printed.stdout
 
 
 async def test_readyz_names_temporal_and_the_database_when_they_fail(settings, tmp_path):
