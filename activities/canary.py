@@ -97,7 +97,7 @@ class CanaryActivities:
     @activity.defn
     async def page_canary_missed(self, miss: CanaryMiss) -> str:
         key = self.settings.canary_routing_key or self.settings.pagerduty_routing_key
-        if key is None:
+        if not key:  # unset, or empty in a secret
             raise final("PagerDuty", "a canary missed, and no WARROOM_CANARY_ROUTING_KEY or WARROOM_PAGERDUTY_ROUTING_KEY to page with")
         pager = PagerDutyEvents(key.get_secret_value(), self.settings.pagerduty_events_url)
         summary = f"warroom canary: no page {int(miss.waited.total_seconds())} s after its alert: {miss.stuck}"
