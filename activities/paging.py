@@ -44,9 +44,9 @@ class PagingActivities:
 
     @activity.defn
     async def page_responder(self, req: PageRequest) -> PageResult:
-        if self.pager is not None and req.step == 0 and not req.drill:
+        if self.pager is not None and req.step == 0 and not req.drill and not req.canary:
             await self.pager.trigger(req, self.policy.service(req.service).team)
-            return PageResult(user=PAGERDUTY_ON_CALL, via=PAGERDUTY)
+            return PageResult(user=PAGERDUTY_ON_CALL, via=PAGERDUTY, delivered_at=datetime.now(UTC))
         user = req.target if req.drill else self.policy.resolve_target(req.service, req.target, req.at or datetime.now(UTC))
         link = f" {req.incident_url}" if req.incident_url else ""
         text = ("DRILL: " if req.drill else "") + (
@@ -56,7 +56,7 @@ class PagingActivities:
         await self.chat.direct(
             DirectMessage(incident_id=req.incident_id, user=user, text=text, idempotency_key=req.idempotency_key)
         )
-        return PageResult(user=user, via="chat")
+        return PageResult(user=user, via="chat", delivered_at=datetime.now(UTC))
 
     @activity.defn
     async def update_page(self, req: PageUpdate) -> None:

@@ -32,6 +32,7 @@ from cli import remote
 from cli.alerting import maintenance, route
 from cli.database import check_schema, db
 from cli.remote import Url
+from cli.status import status
 from cli.verbs import add_verbs
 from gateway.reading import build_report, find_incident, find_incidents, since_time
 from store.archive import Archive
@@ -261,6 +262,7 @@ def with_database(read: Callable[[Any, Database], Coroutine[Any, Any, Any]]) -> 
         raise Failure(str(exc)) from None
 
 
+app.command()(status)
 add_verbs(app)  # the responder verbs: ack, assign, note, ..., postmortem
 
 

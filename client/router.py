@@ -256,9 +256,10 @@ def incident_input(batch: AlertBatch, settings: Settings, recurrence_of: str | N
         levels.append(settings.policy.classify(impact))
     starts = [a.starts_at for a in firing if a.starts_at]
     title = f"{first.name}: {first.summary}" if first.summary and first.summary != first.name else first.name
+    service = next((a.service for a in firing if a.service), "unknown")[:100]
     return m.IncidentInput(
         title=title[:300],
-        service=next((a.service for a in firing if a.service), "unknown")[:100],
+        service=service,
         severity=min(levels, key=lambda s: s.rank) if levels else None,
         impact=impact or m.Impact(),
         declared_by=first.source,
@@ -266,4 +267,5 @@ def incident_input(batch: AlertBatch, settings: Settings, recurrence_of: str | N
         started_at=min(starts) if starts else None,
         recurrence_of=recurrence_of,
         runbook=next((a.runbook for a in firing if a.runbook), None),
+        canary=settings.canary_target if service == settings.canary_service else None,
     )

@@ -90,6 +90,19 @@ async def auto_resolved_alert(w: Warroom):
     return h
 
 
+async def canary_pages_and_closes(w: Warroom):
+    """The page-delivery canary's incident: its alert, one page to the canary target, closed."""
+    inp = m.IncidentInput(title="WarroomCanary", service="warroom-canary", severity="SEV4", source="generic",
+                          declared_by="generic", canary="warroom-canary")
+    alert = AlertEvent(source="generic", dedup_key="canary", fingerprint="canary", name="WarroomCanary", service="warroom-canary")
+    handle = await start_incident(
+        w.client, w.settings, "inc-canary0001", inp, start_signal="alerts", start_signal_args=[AlertBatch(alerts=[alert])],
+    )
+    w.track(handle.id)
+    await handle.result()
+    return handle
+
+
 # --- an alert-opened SEV2 through escalation, reminders, reopen, the signals gate and late alerts
 
 CHECKOUT_POLICY = """
@@ -245,7 +258,7 @@ async def sev1_drill_downgraded_and_waived(w: Warroom):
 
 SCENARIOS = [
     sev1_full_lifecycle, sev3_alerts_recur_and_escalate, auto_resolved_alert, sev2_escalation_reopen_and_alerts_after_verify,
-    sev1_drill_downgraded_and_waived,
+    sev1_drill_downgraded_and_waived, canary_pages_and_closes,
 ]
 # Stakeholders and a status-page component for the SEV1.
 STAKEHOLDERS_POLICY = """
@@ -274,6 +287,7 @@ SETTINGS: dict[Callable[..., Any], Callable[[Path], contextlib.AbstractContextMa
 # What a history must contain: activity and timer summaries, and the messages
 # it took (`update:<name>`, `signal:<name>`), each at least this often.
 COVERS: dict[str, dict[str, int]] = {
+    "canary_pages_and_closes": {"Canary: page warroom-canary": 1},
     "sev1_drill_downgraded_and_waived": {
         "Page primary on-call for checkout": 1,
         "Page secondary on-call for checkout": 1,

@@ -164,6 +164,7 @@ class IncidentInput(BaseModel):
     recurrence_of: str | None = None
     drill: Drill | None = Field(None, description="a simulated incident: marked DRILL, reaches only its participants, in no metric")
     runbook: str | None = Field(None, max_length=1000, description="the runbook link an alert carried (Alertmanager's runbook_url)")
+    canary: str | None = Field(None, description="a page-delivery canary: the target its page goes to")
     resume: IncidentState | None = None
     policy: dict[str, Any] | None = Field(None, description="policy snapshot carried across continue-as-new")
 
@@ -304,6 +305,7 @@ class PageRecord(BaseModel):
     user: str
     step: int = 0
     via: str = "chat"
+    delivered_at: datetime | None = None
 
     @property
     def reached_person(self) -> bool:
@@ -386,6 +388,7 @@ class IncidentState(BaseModel):
     bridge: Bridge | None = None
     status_page: StatusPageRef | None = None
     recurrence_of: str | None = None
+    canary: str | None = None
     links: dict[str, str] = Field(default_factory=dict, description="Temporal UI, status page, ...")
     non_actionable: bool = False
     drill: Drill | None = None

@@ -12,9 +12,11 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.archive import ArchiveActivities
+from activities.canary import CanaryActivities
 from activities.changes import ChangeActivities
 from activities.chat import ChatActivities, ChatBackend, LocalChat
 from activities.followup import FollowUpActivities
+from activities.heartbeat import HeartbeatActivities
 from activities.jira_tracker import JiraTracker
 from activities.pagerduty import PagerDutyEvents
 from activities.paging import Pager, PagingActivities
@@ -30,12 +32,15 @@ from activities.tracker import LocalTracker, TrackerActivities, TrackerBackend
 from store.db import Database
 import warroom
 from warroom.settings import Settings
+from worker.metrics import WorkerMetrics
+from workflows.canary import CanaryWorkflow
 from workflows.changes import ChangesWorkflow
 from workflows.followup import FollowUpWorkflow
-from workflows.maintenance import MaintenanceWindowWorkflow
+from workflows.heartbeat import HeartbeatWorkflow
 from workflows.incident import IncidentWorkflow
+from workflows.maintenance import MaintenanceWindowWorkflow
 
-WORKFLOWS = [IncidentWorkflow, FollowUpWorkflow, ChangesWorkflow, MaintenanceWindowWorkflow]
+WORKFLOWS = [IncidentWorkflow, FollowUpWorkflow, ChangesWorkflow, MaintenanceWindowWorkflow, HeartbeatWorkflow, CanaryWorkflow]
 
 
 def build_activities(settings: Settings, client: Client) -> list[Callable[..., Any]]:
@@ -49,6 +54,7 @@ def build_activities(settings: Settings, client: Client) -> list[Callable[..., A
     postmortems = PostmortemActivities(Database(settings.database), settings.gateway_url, link_secret)
     followup = FollowUpActivities(client, settings, chat, tracker, Database(settings.database))
     routing = RoutingActivities(client, settings)
+    canary = CanaryActivities(client, settings)
     return [
         chat_acts.open_channel,
         chat_acts.post_to_channel,
@@ -73,6 +79,10 @@ def build_activities(settings: Settings, client: Client) -> list[Callable[..., A
         followup.sync_action_items,
         followup.remind_overdue_owner,
         followup.record_follow_up,
+        HeartbeatActivities(settings.heartbeat_url, Database(settings.database)).send_heartbeat,
+        canary.send_canary_alert,
+        canary.check_canary,
+        canary.page_canary_missed,
     ]
 
 
@@ -139,5 +149,6 @@ def build_worker(client: Client, settings: Settings, **options: Any) -> Worker:
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
         activities=build_activities(settings, client),
+        interceptors=[WorkerMetrics()],
         **{"workflow_runner": workflow_runner(settings), **options},
     )

@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from client.search_attributes import CHANNEL, COMMANDER, DECLARED_AT, PHASE, SEARCH_ATTRIBUTES, SERVICE, SEVERITY
     from warroom import models as m
     from warroom.changes import CHANGE_RECORDED
+    from warroom.observability import DEADLINE_LATENESS
     from warroom.policy import Policy
 # The incident rules are workflow code: in the sandbox (tests, replays) they are
 # imported into it like this module, so a clock or random call in them fails.
@@ -39,6 +40,14 @@ MAX_HISTORY_EVENTS = 3_000
 MAX_MESSAGES_PER_RUN = 1_000
 # Deadlines due within this much of each other fire together: no millisecond timers.
 TIMER_GRANULARITY = timedelta(seconds=1)
+
+
+def _record_lateness(late: timedelta) -> None:
+    """How long after its due time a deadline was acted on (a reminder, a page
+    step, a window): timer slack, plus any time without a worker. Not on replay."""
+    workflow.metric_meter().create_histogram_float(
+        DEADLINE_LATENESS, "Deadlines (reminders, page steps, windows) acted on after their due time", "s"
+    ).record(max(late.total_seconds(), 0.0))
 
 
 def _message_handlers(cls: type) -> type:
@@ -103,6 +112,7 @@ class IncidentWorkflow:
             self._start_effects()
             fired = await self._sleep_until_next_deadline()
             if fired:  # deadlines a moment after the one whose timer fired fire with it
+                _record_lateness(workflow.now() - fired)
                 life.fire_due(fired + TIMER_GRANULARITY, workflow.now())
         self._show()
         if self.timer:

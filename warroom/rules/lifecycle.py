@@ -27,6 +27,7 @@ from warroom.durations import humanize
 from warroom.policy import Policy, SeverityPolicy
 from warroom.rules import wording
 from warroom.rules.alerts import AlertRules
+from warroom.rules.canary import CanaryRules
 from warroom.rules.deadlines import DeadlineRules
 from warroom.rules.drills import DrillRules, with_runbook
 from warroom.drills import marked
@@ -44,7 +45,7 @@ from warroom.rules.requests import (
 ROLLBACK_CHECKLIST = ["no_irreversible_migrations", "no_irreversible_side_effects", "known_good_target"]
 
 
-class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules, MaintenanceRules, PublicRules, DrillRules):
+class Lifecycle(AlertRules, CanaryRules, DeadlineRules, EvidenceRules, LearnRules, MaintenanceRules, PublicRules, DrillRules):
     def __init__(self, state: IncidentState, policy: Policy):
         self.state = state
         self.policy = policy
@@ -63,7 +64,8 @@ class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules, Maintenanc
         severity = inp.severity or classified
         state = IncidentState(
             id=incident_id, title=inp.title, service=inp.service, severity=severity, phase=Phase.TRIAGE,
-            impact=inp.impact, source=inp.source, recurrence_of=inp.recurrence_of, links=with_runbook(links, inp, policy), drill=inp.drill,
+            impact=inp.impact, source=inp.source, recurrence_of=inp.recurrence_of, canary=inp.canary,
+            links=with_runbook(links, inp, policy), drill=inp.drill,
             metrics=Metrics(started_at=min(inp.started_at or now, now), declared_at=now, start_known=inp.started_at is not None),
         )
         life = cls(state, policy)
@@ -83,6 +85,8 @@ class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules, Maintenanc
         """Seed 003 phase 2: channel (with the first update), suspects, status
         page banner, golden signals, people and the update cadence."""
         s = self.state
+        if s.canary:
+            return self.mobilize_canary(now)
         first = self.update_text("Investigating", s.impact.description or s.title, now)
         key = self.next_key()
         self.effect(

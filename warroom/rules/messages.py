@@ -173,6 +173,9 @@ AUTOMATIC: dict[str, dict[Phase, Phase]] = {
         Phase.VERIFY: Phase.LEARN,
     },
     "in learn, with no postmortem owed or its review recorded": {Phase.LEARN: Phase.CLOSED},
+    "a page-delivery canary, once its page went out (or could not)": {
+        Phase.TRIAGE: Phase.CLOSED, Phase.STABILIZE: Phase.CLOSED, Phase.VERIFY: Phase.CLOSED,
+    },
 }
 
 

@@ -85,11 +85,13 @@ class PageRequest(BaseModel):
     incident_url: str | None = None
     idempotency_key: str
     drill: bool = Field(False, description="a drill's page: `target` is a participant, and PagerDuty is never used")
+    canary: bool = Field(False, description="the page-delivery canary's: to its target, never through PagerDuty")
 
 
 class PageResult(BaseModel):
     user: str
     via: str
+    delivered_at: datetime | None = Field(None, description="when the pager or chat accepted it")
 
 
 class PageUpdate(BaseModel):
