@@ -23,6 +23,8 @@ from store.db import Database
 from store.followups import FollowUps, Observed
 from warroom.models import ActionItem, IncidentState, Severity
 from warroom.report import CloseRate, close_rates
+from warroom.rules.learn import tracker_item
+from warroom.rules.requests import TrackerRef
 from warroom.settings import Settings
 
 
@@ -79,18 +81,41 @@ class FollowUpActivities:
         ]
 
     @activity.defn
+    async def file_untracked_action_items(self) -> int:
+        """File the archived incidents' items that have no tracker issue yet (agreed
+        after closure, or whose filing failed during the incident) and record each
+        issue's key in the record. The tracker finds an issue a retry already made."""
+        filed = 0
+        drill_label = self.settings.policy.drills.tracker_label
+        for archived in await self.archive.action_items():
+            if all(i.tracker_key for i in archived.items) or archived.drill and drill_label is None:  # a drill files nothing unlabelled
+                continue
+            state = await self.archive.get(archived.incident_id)
+            if state is None:
+                continue
+            label = drill_label if state.drill is not None else None
+            for item in [i for i in state.action_items if not i.tracker_key]:
+                owner = self.settings.policy.people.get(item.owner)
+                ref = await self.tracker.create(tracker_item(state, item, label, owner))
+                await self.archive.amend(state.id, lambda s, n=item.number, ref=ref: _filed(s, n, ref))
+                filed += 1
+        return filed
+
+    @activity.defn
     async def collect_action_items(self) -> list[TrackedItem]:
         """Archived incidents' items from the archive, open ones by querying their workflows
         (only those on this worker's task queue: another queue's worker answers for its own);
         each with the latest status a run recorded, where there is one."""
-        items = [i for a in await self.archive.action_items() for i in self._items(*a, closed=True)]
+        # A drill's items are practice: in no close rate, chased by no reminder.
+        archived = [a for a in await self.archive.action_items() if not a.drill]
+        items = [i for a in archived for i in self._items(a.incident_id, a.service, a.severity, a.items, closed=True)]
         query = f"WorkflowType = '{INCIDENT_WORKFLOW}' AND ExecutionStatus = 'Running' AND TaskQueue = '{self.settings.task_queue}'"
         try:
             async for wf in self.client.list_workflows(query):
                 raw = await self.client.get_workflow_handle(wf.id).query("state")
                 if "metrics" in raw:
                     s = IncidentState.model_validate(raw)
-                    items += self._items(s.id, s.service, s.severity, s.action_items, closed=False)
+                    items += [] if s.drill else self._items(s.id, s.service, s.severity, s.action_items, closed=False)
         except RPCError as err:  # the time-skipping test server has no visibility to list with
             if err.status is not RPCStatusCode.UNIMPLEMENTED:
                 raise
@@ -140,3 +165,8 @@ class FollowUpActivities:
         observed = [Observed(i.incident_id, i.number, i.status, i.tracker_key) for i in rec.items]
         await self.followups.record(activity.info().workflow_run_id, rec.at, summary.model_dump(mode="json"), observed)
         return summary
+
+
+def _filed(state: IncidentState, number: int, ref: TrackerRef) -> None:
+    item = next(i for i in state.action_items if i.number == number)
+    item.tracker_key, item.tracker_url = ref.key, ref.url

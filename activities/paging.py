@@ -52,12 +52,13 @@ class PagingActivities:
 
     @activity.defn
     async def page_responder(self, req: PageRequest) -> PageResult:
-        if self.pager is not None and req.step == 0:
+        if self.pager is not None and req.step == 0 and not req.drill and not req.canary:
             await self.pager.trigger(req, self.policy.service(req.service).team)
-            return PageResult(user=PAGERDUTY_ON_CALL, via=PAGERDUTY)
-        user = self.policy.people.handle(self.policy.resolve_target(req.service, req.target, req.at or datetime.now(UTC)))
+            return PageResult(user=PAGERDUTY_ON_CALL, via=PAGERDUTY, delivered_at=datetime.now(UTC))
+        target = req.target if req.drill else self.policy.resolve_target(req.service, req.target, req.at or datetime.now(UTC))
+        user = self.policy.people.handle(target)
         link = f" {req.incident_url}" if req.incident_url else ""
-        text = (
+        text = ("DRILL: " if req.drill else "") + (
             f":rotating_light: You are paged ({req.target}, step {req.step + 1}) for {req.severity} "
             f"{req.incident_id}: {req.title}. Acknowledge with `warroom ack {req.incident_id}`.{link}{channel_link(req)}"
         )
@@ -75,8 +76,8 @@ class PagingActivities:
                 idempotency_key=f"{req.idempotency_key}:channel",
             )
             await self.chat.post(post)
-            return PageResult(user=user, via="channel", unreached=err.message)
-        return PageResult(user=user, via="chat")
+            return PageResult(user=user, via="channel", unreached=err.message, delivered_at=datetime.now(UTC))
+        return PageResult(user=user, via="chat", delivered_at=datetime.now(UTC))
 
     @activity.defn
     async def update_page(self, req: PageUpdate) -> None:

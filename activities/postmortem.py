@@ -51,10 +51,10 @@ class PostmortemActivities:
         if (incident := postmortem.drafted_incident(req.link, self.gateway_url)) is not None:
             if (draft := await self.drafts.get(incident)) is None:
                 return CheckResult(checked=False, reason=f"{req.link}: no draft of {incident} in the database")
-            return CheckResult(checked=True, findings=blameless.check(draft.markdown))
+            return CheckResult(checked=True, findings=blameless.check(draft.markdown, req.participants))
         path = local_path(req.link)
         if path is None:
             return CheckResult(checked=False, reason=f"{req.link} is not a local file; check it with `warroom postmortem --file`")
         if not path.is_file():
             return CheckResult(checked=False, reason=f"{path} does not exist on the worker")
-        return CheckResult(checked=True, findings=blameless.check(path.read_text(errors="replace")))
+        return CheckResult(checked=True, findings=blameless.check(path.read_text(errors="replace"), req.participants))

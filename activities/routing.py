@@ -7,7 +7,7 @@ from temporalio import activity
 from temporalio.client import Client
 
 from client.router import AlertRouter, generation_of
-from warroom.alerts import OnwardAlerts, OnwardRouting
+from warroom.alerts import AlertBatch, OnwardAlerts, OnwardRouting
 from warroom.settings import Settings
 
 
@@ -21,4 +21,12 @@ class RoutingActivities:
         carries an id the receiving incident counts once."""
         first = req.batch.alerts[0]
         routed = await self.router.deliver((first.source, first.dedup_key), req.batch, generation_of(req.after) + 1)
+        return OnwardRouting(incident_id=routed.incident_id)
+
+    @activity.defn
+    async def release_held_alerts(self, batch: AlertBatch) -> OnwardRouting:
+        """Route alerts a maintenance window held, now that it is over. Idempotent:
+        the batch id makes a retried delivery count once in the incident."""
+        first = batch.alerts[0]
+        routed = await self.router.deliver((first.source, first.dedup_key), batch)
         return OnwardRouting(incident_id=routed.incident_id)

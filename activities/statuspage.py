@@ -1,5 +1,6 @@
 """The public status page: one page incident per warroom incident, walked through
-investigating -> identified -> monitoring -> resolved with the seeds' wording.
+investigating -> identified -> monitoring -> resolved, with the public text and
+components the incident rules chose (`warroom.rules.public`).
 
 `LocalStatusPage` is warroom's own page (served at `GET /status`); the Statuspage
 adapter talks to Atlassian Statuspage. Both find before they create, and skip an
@@ -14,20 +15,12 @@ from temporalio import activity
 
 from store.db import Database
 from store.statuspage import Posting, StatusPageStore
-from warroom.models import PublicStatus, StatusPageRef
+from warroom.models import StatusPageRef
 from warroom.rules.requests import StatusPost
 
 
 class StatusPageBackend(Protocol):
     async def publish(self, req: StatusPost) -> StatusPageRef: ...
-
-
-COMPONENT_STATUS = {
-    "critical": "major_outage",
-    "major": "partial_outage",
-    "minor": "degraded_performance",
-    "none": "operational",
-}
 
 
 class LocalStatusPage:
@@ -39,12 +32,11 @@ class LocalStatusPage:
         self.base_url = base_url
 
     async def publish(self, req: StatusPost) -> StatusPageRef:
-        state = COMPONENT_STATUS["none" if req.status is PublicStatus.RESOLVED else req.impact]
         await self.store.publish(Posting(
             incident_id=req.incident_id, name=req.title, service=req.service, status=req.status.value, body=req.message,
-            impact=req.impact, key=req.idempotency_key, components={component: state for component in req.components},
+            impact=req.impact, key=req.idempotency_key, components={name: state.value for name, state in req.components.items()},
         ))
-        url = f"{self.base_url}/status#{req.incident_id}" if self.base_url else None
+        url = f"{self.base_url}/status/incidents/{req.incident_id}" if self.base_url else None
         return StatusPageRef(id=req.incident_id, url=url)
 
 

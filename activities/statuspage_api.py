@@ -5,9 +5,9 @@ One page incident per warroom incident, never two: the workflow passes
 incidents are searched for the warroom incident id kept in the incident's
 `metadata`, so a create whose answer was lost is found by its retry. An update
 is skipped when the incident's latest update already has its status and text
-(the retry of an update that did land). Components affected by the incident
-(looked up by name from the service map) take the status its impact implies and
-go back to operational at resolution.
+(the retry of an update that did land). Components (looked up by name) take
+the status the incident rules chose for them; a publication without text
+changes only the incident's name and components, and adds no update.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import httpx
 
 from activities.failures import final
 from activities.rest import request_json
-from activities.statuspage import COMPONENT_STATUS, StatusPost
-from warroom.models import PublicStatus, StatusPageRef
+from warroom.models import StatusPageRef
+from warroom.rules.requests import StatusPost
 
 SERVICE = "Statuspage"
 
@@ -37,11 +37,11 @@ class StatusPageAPI:
             timeout=20,
         ) as http:
             incident = await self._existing(http, req)
-            components = await self._component_ids(http, req.components)
+            components = await self._component_ids(http, list(req.components))
             body = self._body(req, components)
             if incident is None:
                 body["metadata"] = {"warroom": {"incident_id": req.incident_id}}
-                body["name"] = req.title
+                body.setdefault("status", req.status.value)  # a new incident always has one
                 incident = await self._request(http, "POST", f"pages/{self.page_id}/incidents", {"incident": body})
             elif not self._already_applied(incident, req):
                 incident = await self._request(
@@ -61,6 +61,8 @@ class StatusPageAPI:
 
     @staticmethod
     def _already_applied(incident: dict[str, Any], req: StatusPost) -> bool:
+        if req.message is None:  # name and components: setting them again is harmless
+            return False
         updates = sorted(incident.get("incident_updates") or [], key=lambda u: u.get("created_at", ""))
         return bool(updates) and updates[-1].get("status") == req.status.value and updates[-1].get("body") == req.message
 
@@ -75,15 +77,17 @@ class StatusPageAPI:
 
     @staticmethod
     def _body(req: StatusPost, component_ids: list[str]) -> dict[str, Any]:
-        state = COMPONENT_STATUS["none" if req.status is PublicStatus.RESOLVED else req.impact]
-        return {
-            "status": req.status.value,
-            "body": req.message,
+        """A new update (status and text), or only the name and components."""
+        states = [state.value for state in req.components.values()]
+        body: dict[str, Any] = {
+            "name": req.title,
             "impact_override": req.impact,
             "component_ids": component_ids,
-            "components": {cid: state for cid in component_ids},
-            "deliver_notifications": True,
+            "components": dict(zip(component_ids, states, strict=True)),
         }
+        if req.message is not None:
+            body |= {"status": req.status.value, "body": req.message, "deliver_notifications": True}
+        return body
 
     # --- transport --------------------------------------------------------------------
 

@@ -1,5 +1,5 @@
 """Alert -> mobilized (issue 7): how long from an incident's start until its
-channel is open, its status page posted and its on-call paged, against the
+channel is open and its on-call paged, against the
 built-in local integrations (no added latency), compared in the same run with
 a bare workflow running the same number of no-op activities.
 
@@ -30,8 +30,9 @@ from client.incidents import start_incident
 from store.migrate import upgrade
 from worker.worker import build_worker
 
-# What "mobilized" waits for: the channel, the status page and the first page.
-MOBILIZATION = {"open_channel", "publish_status", "page_responder"}
+# What "mobilized" waits for: the channel and the first page. (An alert-opened
+# incident goes public once a person acknowledges it, issue 21: not part of this.)
+MOBILIZATION = {"open_channel", "page_responder"}
 COMPLETED = EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
 SCHEDULED = EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
 
@@ -109,7 +110,7 @@ def report(args: argparse.Namespace, runs: dict[int, dict[str, list[float]]]) ->
         f"### Alert -> mobilized ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores)",
         "",
         f"{args.incidents} SEV1 incidents per row, built-in local integrations, dev server with SQLite WAL, worker in-process.",
-        "Timed from Temporal's event times: start -> channel opened, status page posted and primary paged.",
+        "Timed from Temporal's event times: start -> channel opened and primary paged (public after acknowledgement).",
         f"Baseline: a bare workflow running the same {activities} no-op activities in sequence. Target ratio <= 1.3.",
         "warroom runs each integration in its own lane, so the page does not wait for the channel.",
         "",

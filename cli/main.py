@@ -21,20 +21,27 @@ import typer
 from sqlalchemy.exc import SQLAlchemyError
 
 from warroom import models as m
+from warroom.drills import Drill
+from warroom.learning import PastReport, recent_table
 from warroom import report as reports
 from warroom.settings import Settings
 from client.incidents import incident_id, start_incident
-from cli.render import err, out, print_json, render_incident, render_list, render_report
+from cli.render import err, out, print_json, render_incident, render_list, render_report, render_tables
 from cli.runtime import AsJson, By, Failure, IncidentId, connected, run, user, uvloop_factory
 from cli import remote
+from cli.alerting import maintenance, route
 from cli.database import check_schema, db
 from cli.remote import Url
+from cli.status import status
 from cli.verbs import add_verbs
 from gateway.reading import build_report, find_incident, find_incidents, since_time
+from store.archive import Archive
 from store.db import Database, dispose_all
 
 app = typer.Typer(help="warroom: incidents as durable Temporal workflows.", no_args_is_help=True, add_completion=False)
 app.add_typer(db, name="db")
+app.add_typer(maintenance, name="maintenance")
+app.add_typer(route, name="route")
 __all__ = ["Failure", "app", "main", "out", "render_incident", "run_cli"]  # `out` and `render_incident` for tests
 
 
@@ -116,10 +123,19 @@ def declare(
     no_workaround: Annotated[bool, typer.Option("--no-workaround")] = False,
     impact: Annotated[str, typer.Option(help="user impact in words")] = "",
     commander: Annotated[str | None, typer.Option(help="incident commander (default: you)")] = None,
+    started_at: Annotated[str | None, typer.Option(
+        "--started-at", help="when impact began: an ISO 8601 time, or how long ago (45m, 2h); omitted: unknown, no time to detect",
+    )] = None,
     by: By = "",
     as_json: AsJson = False,
 ) -> None:
     """Declare an incident by hand."""
+    try:
+        began = since_time(started_at, datetime.now(UTC))
+    except ValueError:
+        raise Failure(f"--started-at must be an ISO 8601 time or a duration ago (45m, 2h), not {started_at!r}") from None
+    if began and began > datetime.now(UTC):
+        raise Failure(f"--started-at {began:%Y-%m-%d %H:%M} UTC is in the future")
     try:
         inp = m.IncidentInput(
             title=title,
@@ -131,9 +147,37 @@ def declare(
             ),
             declared_by=user(by),
             commander=commander,
+            started_at=began,
         )
     except ValueError as exc:
         raise Failure(m.explain(exc) if hasattr(exc, "errors") else str(exc)) from None
+    start(inp, as_json)
+
+
+@app.command()
+def drill(
+    title: Annotated[str, typer.Argument(help="the incident to simulate, e.g. 'checkout database failover'")],
+    service: Annotated[str, typer.Option(help="the service it simulates an incident of")] = "unknown",
+    severity: Annotated[str, typer.Option(help="SEV1..SEV4: the response to practise")] = "SEV2",
+    participants: Annotated[str, typer.Option(help="comma-separated handles taking part (default: you)")] = "",
+    by: By = "",
+    as_json: AsJson = False,
+) -> None:
+    """Run a drill: a simulated incident through the whole lifecycle, marked DRILL,
+    paging and messaging only its participants; no status page, no tracker issue, in no metric."""
+    people = [p.strip().lstrip("@") for p in participants.split(",") if p.strip()] or [user(by)]
+    try:
+        inp = m.IncidentInput(
+            title=title, service=service, severity=severity, declared_by=user(by), commander=people[0],
+            drill=Drill(participants=people),
+        )
+    except ValueError as exc:
+        raise Failure(m.explain(exc) if hasattr(exc, "errors") else str(exc)) from None
+    start(inp, as_json)
+
+
+def start(inp: m.IncidentInput, as_json: bool) -> None:
+    """Start the incident, wait for its first task, and say so."""
 
     async def go() -> dict[str, Any]:
         client, settings = await connected()
@@ -144,7 +188,7 @@ def declare(
     if as_json:
         print_json(state)
         return
-    out.print(f"[bold]{state['id']}[/bold] {state.get('severity', '')} declared: {title}")
+    out.print(f"[bold]{state['id']}[/bold] {state.get('severity', '')} declared: {inp.title}")
     link = state.get("links", {}).get("Temporal UI")
     if link:
         out.print(f"Temporal UI: {link}")
@@ -218,6 +262,7 @@ def with_database(read: Callable[[Any, Database], Coroutine[Any, Any, Any]]) -> 
         raise Failure(str(exc)) from None
 
 
+app.command()(status)
 add_verbs(app)  # the responder verbs: ack, assign, note, ..., postmortem
 
 
@@ -227,9 +272,15 @@ def report(
     fmt: Annotated[Literal["table", "markdown", "json"], typer.Option("--format")] = "table",
     plot: Annotated[Path | None, typer.Option("--plot", help="also draw trend charts into this PNG")] = None,
     night: Annotated[str, typer.Option(help="night hours for on-call load, START-END, in each person's time zone")] = "22-7",
+    recent: Annotated[int | None, typer.Option(
+        "--recent", min=1, max=500, help="instead: the last N incident reports with their postmortem links (newcomers: read 20)",
+    )] = None,
     url: Url = None,
 ) -> None:
     """Report across archived incidents: MTTx, MTBF, on-call load, postmortems, action items, alert fatigue."""
+    if recent is not None:
+        render_recent(recent, fmt, url)
+        return
     if url:
         result = reports.Report.model_validate(remote.get(url, "/v1/reports", {"since": since, "night": night}))
     else:
@@ -240,6 +291,27 @@ def report(
 
         draw(result, plot)
         err.print(f"charts written to {plot}")
+
+
+def render_recent(limit: int, fmt: str, url: str | None) -> None:
+    """The last incident reports, from a deployment or this machine's database."""
+    if url:
+        past = [PastReport.model_validate(r) for r in remote.get(url, "/v1/reports", {"recent": str(limit)})["recent"]]
+    else:
+        past = run(recent_reports(Settings(), limit))
+    if fmt == "json":
+        print_json([r.model_dump(mode="json") for r in past])
+    else:
+        render_tables([recent_table(past)], markdown=fmt == "markdown")
+
+
+async def recent_reports(settings: Settings, limit: int) -> list[PastReport]:
+    try:
+        return await Archive(Database(settings.database)).recent_reports(limit)
+    except SQLAlchemyError as err:
+        raise Failure(await check_schema(settings.database) or f"cannot read the archive: {err}") from None
+    finally:
+        await dispose_all()
 
 
 async def local_report(settings: Settings, since: str, night: str) -> reports.Report:

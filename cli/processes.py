@@ -26,7 +26,7 @@ from cli.database import check_schema
 from cli.devserver import dev_server
 from gateway.app import create_app
 from gateway.tokens import TokenError, Tokens
-from worker.schedules import ensure_follow_up_schedule
+from worker.schedules import ensure_canary_schedule, ensure_follow_up_schedule, ensure_heartbeat_schedule
 from client.temporal import connect, ensure_search_attributes
 from worker import query_eviction
 from store.migrate import upgrade
@@ -71,6 +71,8 @@ async def _prepare_namespace(client: Client, settings: Settings, console: Consol
     except RPCError as err:  # e.g. Temporal Cloud without admin rights: registered by hand
         console.print(f"[yellow]could not check search attributes ({err.message}); register them once by hand[/yellow]")
     await ensure_follow_up_schedule(client, settings)
+    await ensure_heartbeat_schedule(client, settings)
+    await ensure_canary_schedule(client, settings)
 
 
 def _listen(host: str, port: int) -> socket.socket:

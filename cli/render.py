@@ -10,6 +10,8 @@ from rich.console import Console
 from rich.table import Column, Table
 
 from warroom import models as m
+
+from warroom.responders import Receipt
 from warroom import report as reports
 
 out = Console(highlight=False)
@@ -21,7 +23,7 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
-def render_receipt(receipt: m.Receipt) -> None:
+def render_receipt(receipt: Receipt) -> None:
     out.print(f"{receipt.incident_id} ({receipt.severity}, {receipt.phase.value}): {receipt.text}")
 
 
@@ -35,8 +37,11 @@ def render_list(rows: list[dict[str, Any]]) -> None:
 def render_incident(s: m.IncidentState) -> None:
     out.print(f"[bold]{s.id}[/bold]  {s.severity} · {s.phase.value} · {s.service}")
     out.print(f"[bold]{s.title}[/bold]")
-    if s.links.get("Temporal UI"):
-        out.print(f"Temporal UI: {s.links['Temporal UI']}")
+    if s.drill is not None:
+        out.print(f"[bold yellow]DRILL[/bold yellow] for {', '.join(s.drill.participants) or 'its role holders'}")
+    for name in ("Temporal UI", "Runbook"):
+        if s.links.get(name):
+            out.print(f"{name}: {s.links[name]}")
     if s.channel:
         out.print(f"Channel: #{s.channel.name}")
     if s.bridge:
@@ -76,8 +81,16 @@ def render_report(result: reports.Report, fmt: str) -> None:
     elif fmt == "markdown":
         out.print(reports.to_markdown(result), markup=False)
     else:
-        for title, header, rows in reports.tables(result):
-            table = Table(*header, title=title, title_justify="left")
-            for row in rows:
-                table.add_row(*row)
-            out.print(table)
+        render_tables(reports.tables(result))
+
+
+def render_tables(tables: list[tuple[str, list[str], list[list[str]]]], markdown: bool = False) -> None:
+    """(title, header, rows) tables for the terminal, or as markdown."""
+    for title, header, rows in tables:
+        if markdown:
+            out.print(reports.markdown_table(title, header, rows), markup=False)
+            continue
+        table = Table(*header, title=title, title_justify="left")
+        for row in rows:
+            table.add_row(*row)
+        out.print(table)

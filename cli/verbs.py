@@ -18,11 +18,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
 from warroom import blameless
 from warroom import models as m
-from warroom.rules.messages import MESSAGES, Verb, checklist, choices, word
+from warroom.responders import Receipt
+from warroom.rules.messages import MESSAGES, Refused, Verb, checklist, choices, word
+from gateway.late_items import add_action_item_after_closure
 from client.incidents import incident_id
 from cli.render import err, render_receipt
 from cli.runtime import By, Failure, IncidentId, connected, run, user
@@ -43,10 +46,19 @@ KEYWORD = inspect.Parameter.KEYWORD_ONLY  # typer passes every parameter by name
 def send(incident: str, name: str, payload: dict[str, Any]) -> None:
     """Send one responder message as an update and print the answer."""
 
-    async def go() -> m.Receipt:
-        client, _ = await connected()
-        handle = client.get_workflow_handle(incident_id(incident))
-        return await handle.execute_update(name, payload, result_type=m.Receipt)
+    async def go() -> Receipt:
+        client, settings = await connected()
+        target = incident_id(incident)
+        if name == "action_item":  # a closed incident's items go to its archived record
+            try:
+                if late := await add_action_item_after_closure(client, settings, target, payload):
+                    return late
+            except ValidationError as exc:
+                raise Failure(f"action_item: {m.explain(exc)}") from None
+            except Refused as exc:
+                raise Failure(str(exc)) from None
+        handle = client.get_workflow_handle(target)
+        return await handle.execute_update(name, payload, result_type=Receipt)
 
     render_receipt(run(go()))
 
@@ -118,12 +130,16 @@ def payload(verb: Verb, given: dict[str, Any]) -> dict[str, Any]:
 
 def postmortem(
     incident: IncidentId,
-    event: Annotated[str, typer.Argument(help="submitted, reviewed, or draft (write a draft from the timeline)")],
+    event: Annotated[str, typer.Argument(help="submitted, reviewed, waived, or draft (write a draft from the timeline)")],
     link: Annotated[str | None, typer.Option()] = None,
+    no_action: Annotated[str | None, typer.Option("--no-action", help="reviewed without action items: why none is needed")] = None,
+    reason: Annotated[str | None, typer.Option("--reason", "-r", help="waived: why this downgraded incident needs no postmortem")] = None,
     file: Annotated[Path | None, typer.Option("--file", help="check this postmortem for blameful wording; its path is the link")] = None,
     by: By = "",
 ) -> None:
-    """Record the postmortem draft as submitted or the review as held, or ask for a draft.
+    """Record the postmortem draft as submitted or the review as held (with its action
+    items, or --no-action REASON), waive a downgraded incident's postmortem
+    (commander, --reason), or ask for a draft.
 
     With --file the text is checked here first: sentences that put the cause on a
     person are printed with an analytical rewording. Warnings only; it is still sent."""
@@ -142,4 +158,4 @@ def postmortem(
         if not findings:
             err.print("blameless: no sentence puts the cause on a person")
         link = link or str(file.resolve())
-    send(incident, "postmortem", {"by": user(by), "event": event, "link": link})
+    send(incident, "postmortem", {"by": user(by), "event": event, "link": link, "no_action": no_action, "reason": reason})

@@ -40,10 +40,11 @@ from client.incidents import start_incident
 from client.search_attributes import PHASE
 from warroom.alerts import AlertBatch, AlertEvent
 from warroom import models as m
+from warroom.responders import Acknowledge, Receipt
 from warroom.intake import Intake
 from warroom.settings import Settings
 
-Outcome = Literal["opened", "joined", "ignored", "acknowledged"]
+Outcome = Literal["opened", "joined", "ignored", "acknowledged", "dropped", "held"]
 Key = tuple[str, str]  # (source, dedup key)
 
 MAX_GENERATIONS = 10_000
@@ -222,7 +223,7 @@ class AlertRouter:
         incident = key if key.startswith("inc-") else chain_id(source, key, await self._current_link((source, key)))
         try:
             await self.client.get_workflow_handle(incident).execute_update(
-                "acknowledge", m.Acknowledge(by=source), result_type=m.Receipt
+                "acknowledge", Acknowledge(by=source), result_type=Receipt
             )
         except (WorkflowUpdateFailedError, RPCError):  # refused (past stabilize) or no such incident
             return Routed(None, "ignored", source, key, 0)
@@ -256,13 +257,16 @@ def incident_input(batch: AlertBatch, settings: Settings, recurrence_of: str | N
         levels.append(settings.policy.classify(impact))
     starts = [a.starts_at for a in firing if a.starts_at]
     title = f"{first.name}: {first.summary}" if first.summary and first.summary != first.name else first.name
+    service = next((a.service for a in firing if a.service), "unknown")[:100]
     return m.IncidentInput(
         title=title[:300],
-        service=next((a.service for a in firing if a.service), "unknown")[:100],
+        service=service,
         severity=min(levels, key=lambda s: s.rank) if levels else None,
         impact=impact or m.Impact(),
         declared_by=first.source,
         source=first.source,
         started_at=min(starts) if starts else None,
         recurrence_of=recurrence_of,
+        runbook=next((a.runbook for a in firing if a.runbook), None),
+        canary=settings.canary_target if service == settings.canary_service else None,
     )

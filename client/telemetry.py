@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
+from warroom.observability import SECONDS_BUCKETS
 from warroom.settings import Settings
 
 
@@ -46,8 +47,11 @@ def _provider(kind: str, endpoint: str | None) -> TracerProvider:
 @cache
 def sdk_runtime(address: str) -> Runtime:
     """One runtime per process whose Temporal SDK metrics (requests, polls,
-    schedule-to-start latency, ...) Prometheus can scrape at `address`."""
-    metrics = PrometheusConfig(bind_address=address, counters_total_suffix=True, durations_as_seconds=True)
+    schedule-to-start latency, ...) and warroom's own worker metrics
+    (`warroom.observability`) Prometheus can scrape at `address`."""
+    metrics = PrometheusConfig(
+        bind_address=address, counters_total_suffix=True, durations_as_seconds=True, histogram_bucket_overrides=SECONDS_BUCKETS,
+    )
     return Runtime(telemetry=TelemetryConfig(metrics=metrics))
 
 

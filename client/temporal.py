@@ -33,7 +33,8 @@ def data_converter(settings: Settings) -> DataConverter:
     return dataclasses.replace(pydantic_data_converter, payload_codec=EncryptionCodec(parse_keys(settings.codec_keys.get_secret_value())))
 
 
-async def connect(settings: Settings, interceptors: Sequence[Interceptor] | None = None) -> Client:
+async def connect(settings: Settings, interceptors: Sequence[Interceptor] | None = None, lazy: bool = False) -> Client:
+    """`lazy`: connect on the first call, so that an unreachable Temporal is that call's error."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
@@ -42,6 +43,7 @@ async def connect(settings: Settings, interceptors: Sequence[Interceptor] | None
         data_converter=data_converter(settings),
         interceptors=tracing_interceptors(settings) if interceptors is None else interceptors,
         runtime=sdk_runtime(settings.sdk_metrics_address) if settings.sdk_metrics_address else None,
+        lazy=lazy,
     )
 
 

@@ -9,7 +9,11 @@ and the incident ids once Temporal holds them durably.
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
 import time
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import HTTPException
@@ -18,29 +22,41 @@ from pydantic import BaseModel
 from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio.service import RPCError
 
-from warroom.intake import PARSERS, IntakeError, alertmanager, datadog, generic, pagerduty
+from warroom import routing
+from warroom.alerts import AlertEvent
+from warroom.maintenance import MaintenanceWindow, covering
+from warroom.routing import Decision
+from client.maintenance import hold
+from gateway.alert_log import AlertLog
+from gateway.maintenance_api import Calendar
+from store.alerting import Received
+from warroom.intake import PARSERS, Intake, IntakeError, alertmanager, datadog, generic, grafana_legacy, pagerduty
+from warroom.policy import Policy
 from gateway.http import temporal_unavailable
 from gateway.tokens import INGEST, Tokens
-from client.router import AlertRouter
+from client.router import AlertRouter, Routed
 from gateway.metrics import GatewayMetrics
 
 SCHEMAS: dict[str, list[type[BaseModel]]] = {
     "alertmanager": [alertmanager.AlertmanagerNotification],
-    "grafana": [alertmanager.AlertmanagerNotification],
+    "grafana": [alertmanager.AlertmanagerNotification, grafana_legacy.LegacyNotification],
     "pagerduty": [pagerduty.PagerDutyEvent],
     "datadog": [datadog.DatadogNotification],
-    "generic": [generic.GenericAlert, generic.GenericBatch],
+    "generic": [],  # any JSON object
+    "generic/{name}": [],
 }
 REF = "#/components/schemas/{model}"
 DESCRIPTIONS = {
     "alertmanager": "Prometheus Alertmanager webhook (version 4). One alert group is one incident.",
-    "grafana": "Grafana unified alerting webhook. One alert group is one incident.",
+    "grafana": "Grafana unified alerting webhook (one alert group is one incident), or legacy dashboard alerting (one rule).",
     "pagerduty": "PagerDuty Events API v2 event: trigger, acknowledge or resolve.",
-    "datadog": "Datadog webhook with warroom's payload template, keyed on $ALERT_CYCLE_KEY.",
-    "generic": 'One alert object, or {"alerts": [...]} of them.',
+    "datadog": "Datadog Webhooks integration: its default payload or any template of $VARIABLES (best key: $ALERT_CYCLE_KEY).",
+    "generic": 'Any JSON object (title from name/title/message/summary/text), or {"alerts": [...]} of them.',
+    "generic/{name}": "Any JSON object, read through the [intake.generic.<name>] field mapping in warroom.toml.",
 }
 
 PREFIX = "/v1/alerts/"
+NAMED = re.compile(r"generic/[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
 class AlertIntake:
@@ -57,7 +73,7 @@ class AlertIntake:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         source = scope["path"].removeprefix(PREFIX) if scope["type"] == "http" else None
-        if source not in PARSERS or not scope["path"].startswith(PREFIX):
+        if source is None or not scope["path"].startswith(PREFIX) or (source not in PARSERS and not NAMED.fullmatch(source)):
             return await self.app(scope, receive, send)
         if scope["method"] != "POST":
             response = JSONResponse({"detail": "Method Not Allowed"}, 405, headers={"Allow": "POST"})
@@ -69,26 +85,38 @@ class AlertIntake:
         app = scope["app"]
         metrics: GatewayMetrics = app.state.metrics
         started = time.perf_counter()
+        policy: Policy = app.state.settings.policy  # loaded once, cached by the settings
+        # a named generic source has metrics of its own once configured (names in URLs are unbounded)
+        label = source if source in PARSERS or source.removeprefix("generic/") in policy.intake.generic else "generic"
         try:
             tokens: Tokens = app.state.tokens
             tokens.check(_header(scope, b"authorization"), INGEST)
             try:
-                intake = PARSERS[source](_json(await _body(receive)))
+                intake = _parse(source, _json(await _body(receive)), policy)
             except IntakeError as err:
                 raise HTTPException(422, str(err)) from None
         except HTTPException as err:
-            metrics.rejected.labels(source, str(err.status_code)).inc()
+            metrics.rejected.labels(label, str(err.status_code)).inc()
             return JSONResponse({"detail": err.detail}, err.status_code, headers=err.headers)
+        decisions = routing.decide(policy.routing, intake)
+        calendar: Calendar = app.state.calendar
+        windows = await calendar.windows()
+        now = datetime.now(UTC)
+        held = {i: w for i, d in enumerate(decisions) if not d.dropped and windows and (w := covering(windows, d.alert.service, now))}
+        go = replace(intake, alerts=[d.alert for i, d in enumerate(decisions) if not d.dropped and i not in held])
         alert_router: AlertRouter = app.state.alert_router
         try:
-            routed = await alert_router.route(intake)
+            routed = await alert_router.route(go) if go.alerts or go.acknowledged else []
+            routed += await _hold(app, decisions, held)
         except RPCError as err:
             if (unavailable := temporal_unavailable(err)) is None:
                 raise
             return unavailable
+        routed += [Routed(None, "dropped", d.alert.source, d.alert.dedup_key, d.alert.count) for d in decisions if d.dropped]
+        _record(app.state.alert_log, now, intake, decisions, held, routed)
         for r in routed:
-            metrics.alerts.labels(source, r.outcome).inc(max(r.alerts, 1))
-        metrics.routing.labels(source).observe(time.perf_counter() - started)
+            metrics.alerts.labels(label, r.outcome).inc(max(r.alerts, 1))
+        metrics.routing.labels(label).observe(time.perf_counter() - started)
         body: dict[str, Any] = {
             "incidents": list(dict.fromkeys(r.incident_id for r in routed if r.incident_id)),
             "routed": [
@@ -99,6 +127,40 @@ class AlertIntake:
         if source == "pagerduty":  # what PagerDuty's own API answers, for clients that read it
             body |= {"status": "success", "message": "Event processed", "dedup_key": routed[0].dedup_key if routed else None}
         return JSONResponse(body, status_code=202)
+
+
+async def _hold(app: Any, decisions: list[Decision], held: dict[int, MaintenanceWindow]) -> list[Routed]:
+    """Hand the alerts maintenance windows cover to each window's workflow."""
+    by_window: dict[str, tuple[MaintenanceWindow, list[AlertEvent]]] = {}
+    for i, window in held.items():
+        by_window.setdefault(window.id, (window, []))[1].append(decisions[i].alert)
+    for window, alerts in by_window.values():
+        await hold(app.state.client, app.state.settings, window, alerts)
+    counts: Counter[tuple[str, str]] = Counter()
+    for i in held:
+        counts[(decisions[i].alert.source, decisions[i].alert.dedup_key)] += decisions[i].alert.count
+    return [Routed(None, "held", source, key, count) for (source, key), count in counts.items()]
+
+
+def _record(log: AlertLog, now: datetime, intake: Intake, decisions: list[Decision], held: dict[int, Any], routed: list[Routed]) -> None:
+    """Note every alert as received (before the rules), with what became of it."""
+    if not intake.alerts:
+        return
+    outcomes = {(r.source, r.dedup_key): r for r in routed if r.outcome not in ("dropped", "held")}
+    received = []
+    for i, (alert, d) in enumerate(zip(intake.alerts, decisions, strict=True)):
+        r = outcomes.get((d.alert.source, d.alert.dedup_key))
+        outcome = "dropped" if d.dropped else "held" if i in held else r.outcome if r else "ignored"
+        received.append(Received(now, alert, outcome, r.incident_id if r and outcome not in ("dropped", "held") else None, d.rule))
+    log.note(received)
+
+
+def _parse(source: str, body: Any, policy: Policy) -> Intake:
+    """The source's parser; `generic/<name>` with that name's field mapping."""
+    if source in PARSERS:
+        return PARSERS[source](body)
+    name = source.removeprefix("generic/")
+    return generic.parse_named(body, name, policy.intake.generic.get(name))
 
 
 def _header(scope: Scope, name: bytes) -> bytes:
@@ -145,12 +207,12 @@ def openapi_paths() -> dict[str, Any]:
     }
     paths = {}
     for source, models in SCHEMAS.items():
-        refs = [{"$ref": REF.format(model=model.__name__)} for model in models]
+        refs = [{"$ref": REF.format(model=model.__name__)} for model in models] or [{"type": "object"}]
         paths[PREFIX + source] = {"post": {
             "tags": ["alerts"],
             "summary": f"Receive {source} alerts",
             "description": DESCRIPTIONS[source],
-            "operationId": f"alerts_{source}",
+            "operationId": f"alerts_{source.replace('/{name}', '_named')}",
             "security": [{INGEST: []}],
             "requestBody": {
                 "required": True,

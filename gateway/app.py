@@ -24,10 +24,12 @@ from temporalio.service import RPCError
 
 from warroom.settings import Settings
 from gateway import (
-    alerts_api, changes_api, codec_api, incidents_api, ops_api, pagerduty_webhooks, postmortems, reports_api, slack_commands,
-    status_page, tokens,
+    alerts_api, changes_api, codec_api, incidents_api, maintenance_api, ops_api, pagerduty_webhooks, postmortems, reports_api,
+    slack_commands, status_page, tokens,
 )
+from gateway.alert_log import AlertLog
 from gateway.alerts_api import AlertIntake
+from store.db import Database
 from gateway.http import BodyLimit, temporal_unavailable
 from client.router import AlertRouter
 from gateway.metrics import GatewayMetrics
@@ -53,8 +55,11 @@ def create_app(settings: Settings, client: Client, tracing: TracerProvider | Non
     app.state.tokens = checked
     app.state.alert_router = AlertRouter(client, settings)
     app.state.metrics = GatewayMetrics()
+    app.state.calendar = maintenance_api.Calendar(Database(settings.database), [w.window() for w in settings.policy.maintenance])
+    app.state.alert_log = AlertLog(Database(settings.database))
     for module in (
-        incidents_api, changes_api, reports_api, slack_commands, pagerduty_webhooks, codec_api, status_page, postmortems, ops_api,
+        incidents_api, changes_api, maintenance_api, reports_api, slack_commands, pagerduty_webhooks, codec_api, status_page,
+        postmortems, ops_api,
     ):
         app.include_router(module.router)
     app.add_middleware(AlertIntake)

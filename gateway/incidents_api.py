@@ -15,6 +15,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
 from warroom import models as m
+from warroom.drills import Drill
 from warroom.settings import Settings
 from gateway import tokens
 from gateway.http import get_client, get_settings
@@ -32,8 +33,21 @@ class Declaration(m.Strict):
     impact: m.Impact = Field(default_factory=m.Impact)
     commander: str | None = Field(None, max_length=100)
     declared_by: str = Field("api", min_length=1, max_length=100)
+    started_at: datetime | None = Field(None, description="when impact began (ISO 8601); omitted: unknown, no time to detect")
+    drill: bool = Field(False, description="a drill: marked DRILL, reaching only its participants, in no metric")
+    participants: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=50, description="a drill's participants (default: the commander, else who declared it)",
+    )
 
     _sev = field_validator("severity", mode="before")(lambda v: None if v is None else m.Severity.parse(v))
+
+    @field_validator("started_at")
+    @classmethod
+    def _in_the_past(cls, when: datetime | None) -> datetime | None:
+        when = when if when is None or when.tzinfo else when.replace(tzinfo=UTC)
+        if when and when > datetime.now(UTC):
+            raise ValueError("impact cannot begin in the future")
+        return when
 
 
 @router.post("", status_code=201, summary="Declare an incident", dependencies=[Depends(tokens.respond)])
@@ -43,7 +57,11 @@ async def declare(
     client: Client = Depends(get_client),
     settings: Settings = Depends(get_settings),
 ) -> JSONResponse:
-    inp = m.IncidentInput(**declaration.model_dump(), source="manual")
+    fields = declaration.model_dump(exclude={"drill", "participants"})
+    if declaration.participants and not declaration.drill:
+        raise HTTPException(422, "participants are for drills: add \"drill\": true")
+    people = declaration.participants or [declaration.commander or declaration.declared_by]
+    inp = m.IncidentInput(**fields, source="manual", drill=Drill(participants=people) if declaration.drill else None)
     workflow_id = (
         f"inc-{hashlib.sha256(idempotency_key.encode()).hexdigest()[:8]}" if idempotency_key else f"inc-{secrets.token_hex(4)}"
     )

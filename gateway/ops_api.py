@@ -1,39 +1,48 @@
-"""`/healthz` for probes (public) and `/metrics` for Prometheus (behind a token
-once some token has the `metrics` scope)."""
+"""`/healthz` (the process is alive) and `/readyz` (warroom can run an
+incident now: see `gateway.readiness`) for probes and people, both public, and
+`/metrics` for Prometheus (behind a token once some token has the `metrics` scope)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from typing import Annotated, Literal
 
 import httpx
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
-from temporalio.service import RPCError
 
 from warroom.settings import Settings
 from gateway import tokens
 from gateway.http import get_client, get_settings
+from gateway.readiness import Readiness, readiness
 
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz", summary="Healthy when Temporal answers")
-async def healthz(client: Client = Depends(get_client)) -> JSONResponse:
-    try:
-        await client.workflow_service.get_system_info(GetSystemInfoRequest(), timeout=timedelta(seconds=3))
-    except (RPCError, RuntimeError) as err:
-        return JSONResponse({"status": "unavailable", "temporal": str(err)[:200]}, status_code=503)
-    return JSONResponse({"status": "ok", "temporal": "ok"})
+@router.get("/healthz", summary="Alive: the process answers (it checks nothing else)")
+async def healthz() -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+@router.get(
+    "/readyz", summary="Ready: Temporal answers, a worker polled the task queue recently, the database answers",
+    response_model=Readiness, responses={503: {"model": Readiness, "description": "not ready; `failed` names the checks that failed"}},
+)
+async def readyz(
+    client: Client = Depends(get_client), settings: Settings = Depends(get_settings),
+    skip: Annotated[list[Literal["temporal", "pollers", "database"]], Query(description="checks to leave out")] = [],  # noqa: B006
+) -> JSONResponse:
+    answer = await readiness(client, settings, skip)
+    return JSONResponse(answer.model_dump(mode="json"), status_code=200 if answer.ready else 503)
 
 
 @router.get(
     "/metrics", summary="Prometheus metrics: the gateway's and the Temporal SDK's", response_class=Response,
     dependencies=[Depends(tokens.metrics)], responses=tokens.REFUSALS,
 )
-async def metrics(request: Request, settings: Settings = Depends(get_settings)) -> Response:
+async def metrics(request: Request, settings: Settings = Depends(get_settings), client: Client = Depends(get_client)) -> Response:
+    await request.app.state.metrics.refresh(client, settings)
     text = generate_latest(request.app.state.metrics.registry)
     if settings.sdk_metrics_address:
         text += await _sdk_metrics(settings.sdk_metrics_address)

@@ -29,9 +29,13 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from warroom import models as m
+
+from warroom.responders import Receipt
 from warroom.rules.messages import MESSAGES, PEOPLE, Verb, checklist, choices, word
+from warroom.rules.messages import Refused as RuleRefused
 from warroom.settings import Settings
 from gateway.http import get_client, get_settings
+from gateway.late_items import add_action_item_after_closure
 from client.incidents import INCIDENT_WORKFLOW, incident_id, start_incident
 from client.search_attributes import CHANNEL
 
@@ -79,7 +83,21 @@ async def run(form: dict[str, str], settings: Settings, client: Client) -> dict[
     verb, args = words[0], words[1:]
     if verb == "status":
         return await status(client, target)
-    return await send(client, target, VERBS[verb], {"by": user, **fields_of(VERBS[verb], args)})
+    payload = {"by": user, **fields_of(VERBS[verb], args)}
+    if VERBS[verb] == "action_item" and (late := await after_closure(client, settings, target, payload)):
+        return late
+    return await send(client, target, VERBS[verb], payload)
+
+
+async def after_closure(client: Client, settings: Settings, target: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+    """An action item for a closed incident goes to its archived record."""
+    try:
+        receipt = await add_action_item_after_closure(client, settings, target, payload)
+    except ValidationError as err:
+        raise Refusal(f"action-item: {m.explain(err)}") from None
+    except RuleRefused as err:
+        raise Refusal(f"{target}: {err}") from None
+    return receipt and {"response_type": "in_channel", "text": f"{target} (closed): {receipt.text}"}
 
 
 def person(form: dict[str, str], settings: Settings) -> str:
@@ -120,7 +138,7 @@ async def incident_of_channel(client: Client, channel_id: str) -> str:
 
 async def send(client: Client, target: str, name: str, payload: dict[str, Any]) -> dict[str, Any]:
     update = asyncio.ensure_future(
-        client.get_workflow_handle(target).execute_update(name, payload, result_type=m.Receipt)
+        client.get_workflow_handle(target).execute_update(name, payload, result_type=Receipt)
     )
     try:
         receipt = await asyncio.wait_for(asyncio.shield(update), SLACK_DEADLINE)

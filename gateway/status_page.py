@@ -1,7 +1,9 @@
 """Warroom's own public status page, `GET /status`, for when there is no
 Atlassian Statuspage account: current incidents, component status and recent
 history with every update's text and time, and the same as an Atom feed at
-`GET /status/feed.atom`. Both read the database (`store.statuspage`), so every
+`GET /status/feed.atom`; each incident has its own page at
+`GET /status/incidents/<id>`, which the feed links. Only what the incident
+rules published is here: public names and texts, never the internal ones. Both read the database (`store.statuspage`), so every
 gateway serves the same page.
 
 The gateway includes `router`; settings come from the gateway's `get_settings`
@@ -12,8 +14,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from html import escape
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import HTMLResponse, Response
 
 from store.db import Database
@@ -65,9 +68,39 @@ async def status_page(settings: Settings = Depends(get_settings)) -> HTMLRespons
     return HTMLResponse(render(await read(settings)))
 
 
+@router.get("/status/incidents/{incident_id}", response_class=HTMLResponse, summary="One incident of the public status page")
+async def incident_page(incident_id: str, settings: Settings = Depends(get_settings)) -> HTMLResponse:
+    incident = await StatusPageStore(Database(settings.database)).incident(incident_id)
+    if incident is None:
+        raise HTTPException(404, f"no incident {incident_id} on the status page")
+    return HTMLResponse(render_incident(incident))
+
+
 @router.get(FEED, summary="Public status page as an Atom feed")
 async def status_feed(settings: Settings = Depends(get_settings)) -> Response:
     return Response(feed(await read(settings), settings.gateway_url), media_type="application/atom+xml")
+
+
+def document(title: str, body: str) -> str:
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="60">
+<meta name="viewport" content="width=device-width,initial-scale=1"><title>{escape(title)}</title><style>{STYLE}</style>
+<link rel="alternate" type="application/atom+xml" title="Status updates" href="{FEED}"></head>
+<body><main>
+{body}
+</main></body></html>"""
+
+
+def render_incident(incident: PageIncident) -> str:
+    state = "Resolved" if incident.status == "resolved" else STATUS_LABELS.get(incident.status, incident.status)
+    affected = "".join(f"<li><span>{escape(name)}</span></li>" for name in incident.components)
+    return document(incident.name, f"""<p><a href="/status">&larr; System status</a></p>
+<h1>{escape(incident.name)}</h1>
+<div class="banner {'ok' if incident.status == 'resolved' else 'bad'}">{escape(state)}</div>
+<h2>Affected components</h2>
+<ul class="components">{affected or '<li class="empty">None named</li>'}</ul>
+<h2>Updates</h2>
+{_incident(incident)}""")
 
 
 def render(page: StatusPage) -> str:
@@ -81,20 +114,14 @@ def render(page: StatusPage) -> str:
         f'<li><span>{escape(name)}</span><span class="{escape(state)}">{LABELS.get(state, escape(state))}</span></li>'
         for name, state in sorted(page.components.items())
     ) or '<li class="empty">No components configured</li>'
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="60">
-<meta name="viewport" content="width=device-width,initial-scale=1"><title>Status</title><style>{STYLE}</style>
-<link rel="alternate" type="application/atom+xml" title="Status updates" href="{FEED}"></head>
-<body><main>
-<h1>System status</h1>
+    return document("Status", f"""<h1>System status</h1>
 {banner}
 <h2>Components</h2>
 <ul class="components">{component_rows}</ul>
 <h2>Current incidents</h2>
 {"".join(map(_incident, current)) or '<p class="empty">No current incidents.</p>'}
 <h2>Past incidents</h2>
-{"".join(map(_incident, past)) or '<p class="empty">No incidents reported.</p>'}
-</main></body></html>"""
+{"".join(map(_incident, past)) or '<p class="empty">No incidents reported.</p>'}""")
 
 
 def feed(page: StatusPage, base_url: str) -> str:
@@ -103,7 +130,7 @@ def feed(page: StatusPage, base_url: str) -> str:
     entries = "".join(
         f"""<entry><id>{escape(base_url)}/status#{escape(i.id)}</id><title>{escape(i.name)}</title>
 <updated>{i.updated_at.isoformat()}</updated><published>{i.created_at.isoformat()}</published>
-<link rel="alternate" type="text/html" href="{escape(base_url)}/status#{escape(i.id)}"/>
+<link rel="alternate" type="text/html" href="{escape(base_url)}{incident_path(i.id)}"/>
 <content type="html">{escape(_updates(i))}</content></entry>
 """
         for i in page.incidents
@@ -116,8 +143,13 @@ def feed(page: StatusPage, base_url: str) -> str:
 """
 
 
+def incident_path(incident_id: str) -> str:
+    return f"/status/incidents/{quote(incident_id)}"
+
+
 def _incident(incident: PageIncident) -> str:
-    return f'<article id="{escape(incident.id)}"><h3>{escape(incident.name)}</h3>{_updates(incident)}</article>'
+    link = f'<a href="{escape(incident_path(incident.id))}">{escape(incident.name)}</a>'
+    return f'<article id="{escape(incident.id)}"><h3>{link}</h3>{_updates(incident)}</article>'
 
 
 def _updates(incident: PageIncident) -> str:

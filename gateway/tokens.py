@@ -19,7 +19,7 @@ With no token at all the gateway is open, as on a laptop. `WARROOM_WEBHOOK_TOKEN
 (deprecated) is the token named `webhook` with `ingest`, `read` and `respond`.
 `/codec` has a token of its own, `WARROOM_CODEC_TOKEN`, which the gateway
 refuses to start without while `WARROOM_CODEC_KEYS` is set. Slack and
-PagerDuty sign their own requests; `/status` and `/healthz` are public.
+PagerDuty sign their own requests; `/status`, `/healthz` and `/readyz` are public.
 
 Tokens are compared in constant time and appear in no log, error or OpenAPI
 document; errors about a malformed entry name its position, never its text.

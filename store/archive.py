@@ -8,6 +8,7 @@ Action items are read with the tracker status the follow-up schedule saw last
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from sqlalchemy import Text, cast, select
@@ -16,6 +17,7 @@ from store.db import Database
 from store.followups import Observed, latest
 from store.tables import incidents
 from warroom.models import ActionItem, IncidentState, Severity
+from warroom.learning import PastReport, past_report
 from warroom.report import Facts
 
 
@@ -24,6 +26,7 @@ class ArchivedItems(NamedTuple):
     service: str
     severity: Severity
     items: list[ActionItem]
+    drill: bool = False
 
 
 def _started_since(query: Any, since: datetime | None) -> Any:
@@ -52,6 +55,22 @@ class Archive:
         upsert = insert.on_conflict_do_update(index_elements=[incidents.c.id], set_={k: insert.excluded[k] for k in row if k != "id"})
         async with self.db.transaction() as session:
             await session.execute(upsert)
+
+    async def amend(self, incident_id: str, change: Callable[[IncidentState], Any]) -> Any:
+        """Apply `change` to an archived record in one transaction (the row locked
+        on PostgreSQL, writers serialized on SQLite), so two amendments never
+        take the same action-item number; `change`'s answer, or None when the
+        incident is not archived. An exception from `change` writes nothing."""
+        query = select(incidents.c.record).where(incidents.c.id == incident_id).with_for_update()
+        async with self.db.transaction() as session:
+            record = await session.scalar(query)
+            if record is None:
+                return None
+            state = IncidentState.model_validate(record)
+            answer = change(state)
+            values = {"record": state.public(), "facts": Facts.of(state).model_dump(mode="json")}
+            await session.execute(incidents.update().where(incidents.c.id == incident_id).values(**values))
+        return answer
 
     async def get(self, incident_id: str) -> IncidentState | None:
         async with self.db.reading() as session:
@@ -102,16 +121,34 @@ class Archive:
             for incident_id, sev, svc, title, roles, metrics in rows
         ]
 
+    async def recent_reports(self, limit: int = 20) -> list[PastReport]:
+        """The postmortems of the last `limit` closed incidents that have one (drills
+        left out), newest first: a few parts of each record, read until enough."""
+        c = incidents.c
+        parts = (c.id, c.severity, c.service, c.title, c.record["postmortem"], c.record["metrics"], c.record["drill"], c.record["peak_severity"])
+        query = select(*parts).order_by(c.closed_at.desc(), c.id)
+        found: list[PastReport] = []
+        async with self.db.reading() as session:
+            rows = await session.stream(query)
+            async for incident_id, severity, service, title, pm, metrics, drill, peak in rows:
+                record = {"id": incident_id, "severity": severity, "service": service, "title": title, "postmortem": pm,
+                          "metrics": metrics, "drill": drill, "peak_severity": peak}
+                if (report := past_report(record)) is not None:
+                    found.append(report)
+                if len(found) >= limit:
+                    break
+        return found
+
     async def action_items(self) -> list[ArchivedItems]:
         """The action items of every archived incident that has any, as archived
         (`store.followups.latest` has their statuses since): the items, not whole records."""
         c = incidents.c
-        query = select(c.id, c.service, c.severity, c.record["action_items"]).order_by(c.started_at, c.id)
+        query = select(c.id, c.service, c.severity, c.record["action_items"], c.record["drill"]).order_by(c.started_at, c.id)
         async with self.db.reading() as session:
             rows = (await session.execute(query)).all()
         return [
-            ArchivedItems(incident_id, service, Severity(severity), [ActionItem.model_validate(i) for i in items])
-            for incident_id, service, severity, items in rows
+            ArchivedItems(incident_id, service, Severity(severity), [ActionItem.model_validate(i) for i in items], drill is not None)
+            for incident_id, service, severity, items, drill in rows
             if items
         ]
 

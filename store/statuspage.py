@@ -3,7 +3,9 @@ in order, and the components' state; the worker publishes, every gateway reads.
 
 A publish is one transaction that creates the page incident if it is new and
 adds the update unless its idempotency key is recorded: a retried or
-concurrent publish changes nothing the second time."""
+concurrent publish changes nothing the second time. A posting without a body
+changes only the incident's name and components (setting them twice is
+setting them once)."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from store.tables import (
 )
 
 RESOLVED = "resolved"
+NEWEST = (incidents.c.updated_at.desc(), incidents.c.incident_id)
 
 
 class Posting(BaseModel):
@@ -31,7 +34,7 @@ class Posting(BaseModel):
     name: str
     service: str
     status: str
-    body: str
+    body: str | None
     impact: str
     key: str
     components: dict[str, str]
@@ -68,18 +71,17 @@ class StatusPageStore:
     async def publish(self, post: Posting) -> bool:
         """Record the update; False when its key was recorded before."""
         now = datetime.now(UTC)
-        page = {"status": post.status, "impact": post.impact, "components": list(post.components), "updated_at": now}
-        created = {"incident_id": post.incident_id, "name": post.name, "service": post.service, "created_at": now, **page}
+        page = {"name": post.name, "status": post.status, "impact": post.impact, "components": list(post.components), "updated_at": now}
+        created = {"incident_id": post.incident_id, "service": post.service, "created_at": now, **page}
         added = {"incident_id": post.incident_id, "key": post.key, "status": post.status, "body": post.body, "at": now}
         async with self.db.transaction() as session:
             await session.execute(self.db.insert(incidents).values(**created).on_conflict_do_nothing())
-            new = self.db.insert(updates).values(**added).on_conflict_do_nothing().returning(updates.c.id)
-            if (await session.execute(new)).first() is None:
-                return False
-            resolved_at = now if post.status == RESOLVED else None
-            await session.execute(
-                update(incidents).where(incidents.c.incident_id == post.incident_id).values(**page, resolved_at=resolved_at)
-            )
+            if post.body is not None:
+                new = self.db.insert(updates).values(**added).on_conflict_do_nothing().returning(updates.c.id)
+                if (await session.execute(new)).first() is None:
+                    return False
+                page["resolved_at"] = now if post.status == RESOLVED else None
+            await session.execute(update(incidents).where(incidents.c.incident_id == post.incident_id).values(**page))
             for name, state in sorted(post.components.items()):  # one order: concurrent publishes never deadlock
                 insert = self.db.insert(components).values(name=name, status=state, updated_at=now)
                 await session.execute(
@@ -90,11 +92,17 @@ class StatusPageStore:
     async def page(self, history: int | None = None) -> StatusPage:
         """Every current incident and the `history` most recently resolved
         ones (all when None), with their updates, and every component."""
-        newest = (incidents.c.updated_at.desc(), incidents.c.incident_id)
-        past = select(incidents.c.incident_id).where(incidents.c.status == RESOLVED).order_by(*newest).limit(history)
-        shown = select(incidents).where((incidents.c.status != RESOLVED) | incidents.c.incident_id.in_(past))
+        past = select(incidents.c.incident_id).where(incidents.c.status == RESOLVED).order_by(*NEWEST).limit(history)
+        return await self._read(select(incidents).where((incidents.c.status != RESOLVED) | incidents.c.incident_id.in_(past)))
+
+    async def incident(self, incident_id: str) -> PageIncident | None:
+        """One page incident with its updates, current or past; None if it was never public."""
+        page = await self._read(select(incidents).where(incidents.c.incident_id == incident_id))
+        return page.incidents[0] if page.incidents else None
+
+    async def _read(self, shown: Any) -> StatusPage:
         async with self.db.reading() as session:
-            rows = (await session.execute(shown.order_by(*newest))).mappings().all()
+            rows = (await session.execute(shown.order_by(*NEWEST))).mappings().all()
             ids = [row["incident_id"] for row in rows]
             posted = (await session.execute(
                 select(updates).where(updates.c.incident_id.in_(ids)).order_by(updates.c.id)

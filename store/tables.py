@@ -143,3 +143,32 @@ identities = Table(
     Column("account", String(200), nullable=False, comment="the service's id for the person"),
     Column("found_at", When, nullable=False),
 )
+
+# Every alert the gateway received, and what became of it: the record the
+# routing dry run (`warroom route check`) replays, and where a drop is counted.
+alert_records = Table(
+    "alert_records", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("received_at", When, nullable=False, index=True),
+    Column("source", String(40), nullable=False),
+    Column("dedup_key", Text, nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("alert", Document, nullable=False, comment="the alert as parsed, before routing rules (warroom.alerts.AlertEvent)"),
+    Column("outcome", String(20), nullable=False, comment="opened, joined, ignored, dropped or held"),
+    Column("incident_id", String(100)),
+    Column("rule", String(200), comment="the routing rules that matched"),
+)
+
+# Maintenance windows started by people (`warroom maintenance start`); the
+# scheduled ones live in warroom.toml.
+maintenance_windows = Table(
+    "maintenance_windows", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("service", String(100), nullable=False, index=True),
+    Column("starts_at", When, nullable=False),
+    Column("ends_at", When, nullable=False, index=True),
+    Column("reason", Text, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("silence_open", Boolean, nullable=False, comment="the service's open incidents hold their pages meanwhile"),
+    Column("ended_at", When, comment="set when ended early by hand"),
+)

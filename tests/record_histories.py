@@ -47,10 +47,12 @@ async def sev1_full_lifecycle(w: Warroom):
     await w.send(h, "acknowledge", by="bob")
     await w.send(h, "assign", role="ops_lead", user="carol")
     await w.send(h, "assign", role="comms_lead", user="dave")
-    await w.env.sleep(timedelta(minutes=35))
+    await w.env.sleep(timedelta(minutes=35))  # the executive summary after 20m
     await w.send(h, "mitigate", action="rollback", description="v41", checklist={
         "no_irreversible_migrations": True, "no_irreversible_side_effects": True, "known_good_target": True})
-    await w.send(h, "update", status="identified", message="bad deploy")
+    await h.signal("update", {"by": "carol", "status": "identified", "message": "bad deploy", "public": "All fine"})
+    await w.send(h, "update", status="identified", message="bad deploy", by="dave", public="Checkout is failing; a fix is rolling out.",
+                 components="Checkout=partial_outage", eta="15 min")
     await w.send(h, "resolve", summary="rolled back")
     await w.env.sleep(timedelta(minutes=31))
     await w.send(h, "action_item", title="Canary deploys", owner="carol", due=str(date.today() + timedelta(days=30)))
@@ -72,6 +74,9 @@ async def sev3_alerts_recur_and_escalate(w: Warroom):
     await w.send(h, "escalate", severity="SEV2", reason="spreading")
     await w.send(h, "downgrade", severity="SEV3", reason="contained")
     await w.send(h, "resolve", summary="bigger disk")
+    # It was a SEV2 at its peak: the postmortem stays owed after the downgrade.
+    await w.send(h, "postmortem", event="submitted", link="https://wiki/pm-disk", by="bob")
+    await w.send(h, "postmortem", event="reviewed", no_action="disks now grow with the volume", by="bob")
     await h.result()
     return h
 
@@ -83,6 +88,19 @@ async def auto_resolved_alert(w: Warroom):
     await h.execute_update("alerts", {"alerts": [{**alert, "status": "resolved"}]}, result_type=dict)
     await h.result()
     return h
+
+
+async def canary_pages_and_closes(w: Warroom):
+    """The page-delivery canary's incident: its alert, one page to the canary target, closed."""
+    inp = m.IncidentInput(title="WarroomCanary", service="warroom-canary", severity="SEV4", source="generic",
+                          declared_by="generic", canary="warroom-canary")
+    alert = AlertEvent(source="generic", dedup_key="canary", fingerprint="canary", name="WarroomCanary", service="warroom-canary")
+    handle = await start_incident(
+        w.client, w.settings, "inc-canary0001", inp, start_signal="alerts", start_signal_args=[AlertBatch(alerts=[alert])],
+    )
+    w.track(handle.id)
+    await handle.result()
+    return handle
 
 
 # --- an alert-opened SEV2 through escalation, reminders, reopen, the signals gate and late alerts
@@ -218,21 +236,78 @@ async def sev2_escalation_reopen_and_alerts_after_verify(w: Warroom):
     await until_state(w, h, "passed the late alert on", lambda s: any(e.kind == "recurrence" for e in s.timeline))
     await w.send(h, "draft_postmortem", by="bob")  # in learn: goes to the scribe
     await w.send(h, "postmortem", event="submitted", link="https://wiki/pm-checkout", by="erin")
-    await w.send(h, "postmortem", event="reviewed", by="bob")
+    await w.send(h, "postmortem", event="reviewed", by="bob", no_action="the cache config change is already reverted for good")
     await h.result()
     return h
 
 
-SCENARIOS = [sev1_full_lifecycle, sev3_alerts_recur_and_escalate, auto_resolved_alert, sev2_escalation_reopen_and_alerts_after_verify]
+async def sev1_drill_downgraded_and_waived(w: Warroom):
+    """A drill (pages and messages only to its participants), downgraded after
+    resolution: it keeps its SEV1 postmortem duty until the commander waives it."""
+    h = await w.declare("Orders lost", severity="SEV1", commander="dana", drill={"participants": ["dana", "eli"]})
+    await w.env.sleep(timedelta(minutes=6))
+    await w.send(h, "acknowledge", by="eli")
+    await w.send(h, "resolve", summary="failed over", by="dana")
+    await w.send(h, "downgrade", severity="SEV3", reason="one test shard only", by="dana")
+    await w.env.sleep(timedelta(minutes=31))
+    await until_state(w, h, "in learn", lambda s: s.phase is m.Phase.LEARN)
+    await w.send(h, "postmortem", event="waived", reason="the drill's own review covers it", by="dana")
+    await h.result()
+    return h
+
+
+SCENARIOS = [
+    sev1_full_lifecycle, sev3_alerts_recur_and_escalate, auto_resolved_alert, sev2_escalation_reopen_and_alerts_after_verify,
+    sev1_drill_downgraded_and_waived, canary_pages_and_closes,
+]
+# Stakeholders and a status-page component for the SEV1.
+STAKEHOLDERS_POLICY = """
+[services.checkout]
+components = ["Checkout"]
+
+[stakeholders]
+announce = "#incidents"
+executives = ["vp-eng"]
+executive_every = "20m"
+"""
+
+
+@contextlib.contextmanager
+def checkout_with_stakeholders(tmp: Path) -> Iterator[dict[str, Any]]:
+    policy = tmp / "warroom.toml"
+    policy.write_text(STAKEHOLDERS_POLICY)
+    yield {"config": policy}
+
+
 SETTINGS: dict[Callable[..., Any], Callable[[Path], contextlib.AbstractContextManager[dict[str, Any]]]] = {
+    sev1_full_lifecycle: checkout_with_stakeholders,
     sev2_escalation_reopen_and_alerts_after_verify: checkout_with_signals,
 }
 
 # What a history must contain: activity and timer summaries, and the messages
 # it took (`update:<name>`, `signal:<name>`), each at least this often.
 COVERS: dict[str, dict[str, int]] = {
+    "canary_pages_and_closes": {"Canary: page warroom-canary": 1},
+    "sev1_drill_downgraded_and_waived": {
+        "Page primary on-call for checkout": 1,
+        "Page secondary on-call for checkout": 1,
+        "update:downgrade": 1,
+        "Postmortem draft due": 1,  # the duty of the peak severity, after the downgrade
+        "update:postmortem": 1,
+    },
+    "sev1_full_lifecycle": {
+        "Status page: investigating": 1,  # declared by a person: public at once
+        "signal:update": 1,  # carol's public text, refused
+        "Status page: identified": 1,  # dave's
+        "Status page: monitoring": 1,
+        "Status page: resolved": 1,
+        "Announce to stakeholders in #incidents": 3,  # declared, resolved, closed
+        "Executive summary (SEV1, every 20m)": 1,  # its timer
+        "Executive summary to vp-eng": 1,
+    },
     "sev2_escalation_reopen_and_alerts_after_verify": {
         "Page primary on-call for checkout": 1,
+        "Status page: investigating": 2,  # public once bob acknowledged, again on reopening
         "Page secondary on-call for checkout if unacknowledged": 1,  # the escalation's timer
         "Page secondary on-call for checkout": 1,
         "update:acknowledge": 1,

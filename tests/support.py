@@ -19,6 +19,7 @@ from store.migrate import upgrade
 from store.statuspage import PageIncident, StatusPageStore
 from store.tracker import Issue, Tracker
 from warroom import models as m
+from warroom.responders import Receipt
 from warroom.settings import Settings
 from worker.worker import build_worker
 from workflows.incident import IncidentWorkflow
@@ -65,9 +66,9 @@ class Warroom:
         return handle
 
     @staticmethod
-    async def send(handle: WorkflowHandle, name: str, **payload: Any) -> m.Receipt:
+    async def send(handle: WorkflowHandle, name: str, **payload: Any) -> Receipt:
         payload.setdefault("by", "alice")
-        return await handle.execute_update(name, payload, result_type=m.Receipt)
+        return await handle.execute_update(name, payload, result_type=Receipt)
 
     @staticmethod
     async def state(handle: WorkflowHandle, timeout: float = 10.0) -> m.IncidentState:

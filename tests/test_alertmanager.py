@@ -61,7 +61,8 @@ async def alertmanager(live_warroom, tmp_path):
         config.write_text(CONFIG.format(url=gateway, token=TOKEN))
         process = subprocess.Popen(
             [ALERTMANAGER, f"--config.file={config}", f"--storage.path={tmp_path / 'am'}",
-             f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=", "--log.level=warn"],
+             f"--web.listen-address=127.0.0.1:{port}", f"--web.external-url=http://127.0.0.1:{port}",
+             "--cluster.listen-address=", "--log.level=warn"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
         url = f"http://127.0.0.1:{port}"
@@ -99,7 +100,7 @@ def amtool(url: str, *args: str) -> None:
 async def test_alertmanager_opens_dedupes_splits_and_resolves(alertmanager, live_warroom):
     url, _ = alertmanager
     client = live_warroom.client
-    key = '{}:{alertname="CheckoutErrors", service="checkout"}'
+    key = f'{url}|warroom|{{}}:{{alertname="CheckoutErrors", service="checkout"}}'  # scoped to this Alertmanager
     first_id = chain_id("alertmanager", key)
 
     async def state(incident_id: str) -> m.IncidentState | None:
@@ -123,7 +124,7 @@ async def test_alertmanager_opens_dedupes_splits_and_resolves(alertmanager, live
     assert len(folded.alerts) == 1, "one alert, counted"
 
     amtool(url, "alertname=QueueBacklog", "service=checkout", "severity=warning")
-    second_id = chain_id("alertmanager", '{}:{alertname="QueueBacklog", service="checkout"}')
+    second_id = chain_id("alertmanager", f'{url}|warroom|{{}}:{{alertname="QueueBacklog", service="checkout"}}')
     live_warroom.track(second_id)
     second = await until(lambda: state(second_id), "a second incident for a second alert name")
     assert second.severity is m.Severity.SEV4 and second.id != first_id

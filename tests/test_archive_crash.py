@@ -22,6 +22,7 @@ from temporalio.client import Client
 
 from tests.test_crash import WARROOM, free_port, persist
 from warroom import models as m
+from warroom.responders import Receipt
 from warroom.settings import Settings
 from cli.devserver import dev_server
 from client.incidents import start_incident
@@ -81,7 +82,7 @@ async def test_two_workers_sharing_postgresql_archive_each_incident_once_through
             await lock.execute("LOCK TABLE incidents IN EXCLUSIVE MODE")  # readers read on, writers wait
             for n, incident_id in enumerate(ids):
                 resolve = {"by": "alice", "summary": "reindexed"}
-                await persist(lambda: client.get_workflow_handle(incident_id).execute_update("resolve", resolve, id=f"resolve-{n}", result_type=m.Receipt))
+                await persist(lambda: client.get_workflow_handle(incident_id).execute_update("resolve", resolve, id=f"resolve-{n}", result_type=Receipt))
             for _ in range(600):
                 assert all(proc.returncode is None for proc in workers.values()), "a worker exited: see worker-*.log"
                 running = await archives_in_flight(client, ids)

@@ -77,6 +77,18 @@ async def test_refusals_are_one_readable_line_and_a_failing_exit(cli, warroom, a
     assert len(err.strip().splitlines()) <= 2
 
 
+async def test_declare_says_when_impact_began(cli, warroom):
+    code, out, err = await cli("declare", "Exports slow", "--started-at", "45m", "--json")
+    assert code == 0, err
+    state = json.loads(out)
+    warroom.track(state["id"])
+    assert state["metrics"]["start_known"] and 44 <= state["metrics"]["time_to_detect"] <= 46
+    code, _, err = await cli("declare", "Exports slow", "--started-at", "2999-01-01T00:00")
+    assert code == 1 and "in the future" in err
+    code, _, err = await cli("declare", "Exports slow", "--started-at", "yesterday")
+    assert code == 1 and "--started-at must be" in err
+
+
 async def test_usage_errors_exit_2(cli):
     code, _, err = await cli("resolve")
     assert code == 2 and "Missing argument" in err

@@ -27,6 +27,7 @@ from tests.fakes.server import Served
 from tests.fakes.slack import FakeSlack
 from tests.fakes.statuspage import FakeStatuspage
 from warroom import models as m
+from warroom.responders import Receipt
 from warroom.settings import Settings
 from cli.devserver import dev_server
 from client.incidents import start_incident
@@ -126,7 +127,7 @@ async def lifecycle(client: Client, settings: Settings, seed: int, chaos_over: a
     ]
     for n, (name, payload) in enumerate(steps):
         await asyncio.sleep(rnd.uniform(0, 0.6))
-        await persist(lambda: handle.execute_update(name, payload, id=f"{incident_id}-{n}", result_type=m.Receipt))
+        await persist(lambda: handle.execute_update(name, payload, id=f"{incident_id}-{n}", result_type=Receipt))
 
     async def in_learn() -> bool:
         state = await handle.query("state")
@@ -135,8 +136,9 @@ async def lifecycle(client: Client, settings: Settings, seed: int, chaos_over: a
     while not await persist(in_learn):
         await asyncio.sleep(0.3)
     await chaos_over.wait()  # every incident stays open through every kill, however fast the rest went
-    for n, event in enumerate(("submitted", "reviewed"), start=len(steps)):
-        await persist(lambda: handle.execute_update("postmortem", {"by": "bob", "event": event}, id=f"{incident_id}-{n}", result_type=m.Receipt))
+    review = {"no_action": "a chaos drill"}
+    for n, fields in enumerate(({"event": "submitted"}, {"event": "reviewed", **review}), start=len(steps)):
+        await persist(lambda: handle.execute_update("postmortem", {"by": "bob", **fields}, id=f"{incident_id}-{n}", result_type=Receipt))
     result = await persist(lambda: handle.result())
     return result["phase"]
 

@@ -28,6 +28,7 @@ from client.router import chain_id
 
 FIXTURES = Path(__file__).parent / "fixtures" / "alerts"
 AM_KEY = '{}/{service="checkout"}:{alertname="HighErrorRate"}'
+AM_DEDUP = f"http://alertmanager.example.com:9093|warroom|{AM_KEY}"  # the group key, scoped to its Alertmanager
 
 
 def fixture(source: str) -> dict[str, Any]:
@@ -86,7 +87,7 @@ async def test_repeats_join_with_counts_and_no_timeline_growth(gateway, warroom)
     body["alerts"][0]["startsAt"] = "2026-01-02T03:04:05Z"  # detected before it was declared
     first = await post(gateway, "alertmanager", body)
     (incident_id,) = first["incidents"]
-    assert incident_id == chain_id("alertmanager", AM_KEY)
+    assert incident_id == chain_id("alertmanager", AM_DEDUP)
     state = await incident(warroom, incident_id)
     lines = len(state.timeline)
     for _ in range(4):
@@ -117,7 +118,7 @@ async def test_firing_during_verify_reopens_and_after_verify_opens_a_linked_recu
 
     # This gateway still thinks the first incident is current: the incident passes the alert on.
     await post(gateway, "alertmanager", am_batch())
-    recurrence = chain_id("alertmanager", AM_KEY, 2)
+    recurrence = chain_id("alertmanager", AM_DEDUP, 2)
     warroom.track(recurrence)
     first = await warroom.state(handle)
     assert any(f"went to {recurrence}" in t.text for t in first.timeline)
@@ -320,11 +321,21 @@ async def test_declare_by_hand_is_idempotent_with_a_key_and_readable(gateway, wa
     assert missing.status_code == 404 and "inc-00000000" in missing.json()["detail"]
 
 
+async def test_a_declaration_says_when_impact_began_and_only_then_counts_time_to_detect(gateway, warroom):
+    began = await gateway.post("/v1/incidents", json={"title": "Exports slow", "started_at": "2026-01-02T03:04:05Z"})
+    unknown = await gateway.post("/v1/incidents", json={"title": "Exports slow"})
+    future = await gateway.post("/v1/incidents", json={"title": "Exports slow", "started_at": "2999-01-01T00:00:00Z"})
+    assert future.status_code == 422 and "future" in future.text
+    known, blank = [await incident(warroom, r.json()["id"]) for r in (began, unknown)]
+    assert known.metrics.start_known and known.public()["metrics"]["time_to_detect"] > 0
+    assert not blank.metrics.start_known and blank.public()["metrics"]["time_to_detect"] is None
+
+
 async def test_health_and_metrics(gateway, warroom):
-    assert (await gateway.get("/healthz")).json() == {"status": "ok", "temporal": "ok"}
+    assert (await gateway.get("/healthz")).json() == {"status": "ok"}
     answer = await post(gateway, "generic", fixture("generic"))
     warroom.track(answer["incidents"][0])
-    await gateway.post("/v1/alerts/generic", json={"name": "x"})
+    await gateway.post("/v1/alerts/generic", json={"labels": {"x": "y"}})  # no title anywhere
     text = (await gateway.get("/metrics")).text
     assert 'warroom_alerts_received_total{outcome="joined",source="generic"} 1.0' in text
     assert 'warroom_requests_rejected_total{source="generic",status="422"} 1.0' in text

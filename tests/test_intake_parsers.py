@@ -27,7 +27,7 @@ def fixture(source: str) -> dict[str, Any]:
 
 def test_alertmanager_group_is_the_dedup_key_and_each_alert_keeps_its_fingerprint():
     alerts = PARSERS["alertmanager"](fixture("alertmanager")).alerts
-    assert {a.dedup_key for a in alerts} == {'{}/{service="checkout"}:{alertname="HighErrorRate"}'}
+    assert {a.dedup_key for a in alerts} == {'http://alertmanager.example.com:9093|warroom|{}/{service="checkout"}:{alertname="HighErrorRate"}'}
     assert [a.fingerprint for a in alerts] == ["5f1b5c9e2a7d4c10", "a0c4e7d2b9f81136"]
     first = alerts[0]
     assert (first.name, first.service, first.severity, first.status) == ("HighErrorRate", "checkout", Severity.SEV2, "firing")
@@ -48,7 +48,7 @@ def test_alertmanager_resolution_and_truncation():
 
 def test_grafana_keys_on_org_and_group_and_carries_values():
     alerts = PARSERS["grafana"](fixture("grafana")).alerts
-    assert {a.dedup_key for a in alerts} == {"1:{}:{}"}
+    assert {a.dedup_key for a in alerts} == {"org-1|https://play.grafana.org/|{}:{}"}
     assert [a.name for a in alerts] == ["High memory usage", "High CPU usage"]
     assert "B=44.2394" in alerts[0].summary and alerts[0].url == "https://play.grafana.org/alerting/1afz29v7z/edit"
     assert alerts[0].source == "grafana"
@@ -74,7 +74,7 @@ def test_pagerduty_trigger_without_dedup_key_gets_a_stable_one():
 
 def test_datadog_template_maps_cycle_transition_tags_and_impact():
     alert = PARSERS["datadog"](fixture("datadog")).alerts[0]
-    assert (alert.dedup_key, alert.status, alert.service) == ("7148935563011234567", "firing", "checkout")
+    assert (alert.dedup_key, alert.status, alert.service) == ("org-11111|7148935563011234567", "firing", "checkout")
     assert alert.name == "Checkout p99 latency above 2s" and alert.severity is Severity.SEV2
     assert alert.impact.user_share == pytest.approx(0.6) and alert.labels["team"] == "payments"
     recovered = PARSERS["datadog"]({**fixture("datadog"), "transition": "Recovered"}).alerts[0]
@@ -92,13 +92,18 @@ def test_generic_single_and_batch():
     ("source", "body", "reason"),
     [
         ("alertmanager", {"alerts": []}, "groupKey"),
-        ("alertmanager", {**fixture("alertmanager"), "alerts": [{"status": "firing"}]}, "fingerprint"),
+        ("alertmanager", {**fixture("alertmanager"), "alerts": [{"status": "exploded"}]}, "alerts.0.status"),
         ("alertmanager", {**fixture("alertmanager"), "status": "exploded"}, "status"),
         ("pagerduty", {"routing_key": "k", "event_action": "trigger"}, "payload is required"),
         ("pagerduty", {"routing_key": "k", "event_action": "resolve"}, "dedup_key is required"),
         ("pagerduty", {**fixture("pagerduty"), "payload": {"summary": "x", "source": "y", "severity": "fatal"}}, "severity"),
-        ("datadog", {"transition": "Triggered", "title": "x"}, "alert_cycle_key"),
-        ("generic", {"name": "x"}, "dedup_key"),
+        ("datadog", {"transition": "Triggered", "tags": "service:x"}, "title"),
+        ("datadog", {"title": {"nested": 1}}, "title"),
+        ("grafana", {"ruleId": 1, "ruleName": "x", "state": "paused"}, "state"),
+        ("generic", {"labels": {"a": "b"}}, "title"),
+        ("generic", {"title": ["x"]}, "title: expected text"),
+        ("generic", {"title": "x", "status": "exploded"}, "status 'exploded'"),
+        ("generic", {"alerts": [{"title": "x"}, 7]}, "alerts.1: expected a JSON object"),
         ("generic", {**fixture("generic"), "severity": "apocalyptic"}, "severity 'apocalyptic'"),
         ("generic", [1, 2], "expected a JSON object"),
     ],
@@ -136,10 +141,15 @@ def _mutations(source: str) -> st.SearchStrategy[Any]:
     )
     required = {
         "alertmanager": ["groupKey", "status", "alerts"], "grafana": ["groupKey", "status", "alerts"],
-        "pagerduty": ["routing_key", "event_action"], "datadog": ["alert_cycle_key", "transition", "title"],
-        "generic": ["dedup_key", "name"],
+        "pagerduty": ["routing_key", "event_action"], "datadog": ["title", "message"],
+        "generic": ["name", "summary"],
     }[source]
     wrong_type = st.sampled_from([None, 17, [], {"x": 1}, True])
+    if source in ("datadog", "generic"):  # they take any object that has a title: only a title of the wrong type, or none
+        wrong_type = st.sampled_from([[], {"x": 1}, ["y"]])
+        untitled = st.just({k: v for k, v in body.items() if k not in required + ["title", "text", "body"]})
+        retyped = st.tuples(st.sampled_from(required), wrong_type).map(lambda kv: {**body, kv[0]: kv[1]})
+        return untitled | retyped | junk.filter(lambda j: not isinstance(j, dict))
     dropped = st.sampled_from(required).map(lambda k: {key: v for key, v in body.items() if key != k})
     retyped = st.tuples(st.sampled_from(required), wrong_type).map(lambda kv: {**body, kv[0]: kv[1]})
     return dropped | retyped | junk.filter(lambda j: not isinstance(j, dict) or not set(required) <= set(j))

@@ -107,6 +107,7 @@ async def test_rejected_credentials_are_recorded_once_without_the_secrets(env, t
     config.write_text(ON_CALL)
     async with Warroom(env, tmp_path / "data", settings={**settings, "config": config}) as w:
         handle = await w.declare("Payments failing", severity="SEV2")
+        await w.send(handle, "acknowledge", by="bob")  # public from here
         await w.send(handle, "resolve", summary="restarted")
         await w.env.sleep(timedelta(minutes=31))
         await w.send(handle, "action_item", title="Fix retries", owner="carol", due=str(date.today() + timedelta(days=7)))

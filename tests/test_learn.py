@@ -3,7 +3,6 @@ submission, the archive at closure, and one pass of action-item follow-up."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -29,7 +28,6 @@ async def test_required_postmortem_is_drafted_shared_checked_and_the_closed_inci
     await warroom.env.sleep(timedelta(minutes=31))
 
     state = await warroom.state(handle)
-    data = warroom.settings.data_dir
     draft = f"http://127.0.0.1:8080/postmortems/{handle.id}"  # the gateway's page (WARROOM_PUBLIC_URL when set)
     assert state.phase is Phase.LEARN and state.postmortem.draft_link == draft
     drafts = PostmortemDrafts(Database(warroom.settings.database))
@@ -91,7 +89,6 @@ def _archived(incident_id: str, service: str, items: list[ActionItem]) -> Incide
 
 
 async def test_follow_up_syncs_status_reminds_overdue_owners_once_a_day_and_records_close_rates(warroom):
-    data = warroom.settings.data_dir
     db = Database(warroom.settings.database)
     today = datetime.now(UTC).date()
     items = [

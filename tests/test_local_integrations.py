@@ -30,7 +30,8 @@ def opening(incident_id: str = "inc-1", **fields) -> OpenChannel:
 
 def status(key: str, state: PublicStatus = PublicStatus.INVESTIGATING, incident_id: str = "inc-1") -> StatusPost:
     return StatusPost(incident_id=incident_id, title="API down", service="api", status=state, message=f"m {key}",
-                      impact="major", components=["API", "Auth"], idempotency_key=key)
+                      impact="major", idempotency_key=key,
+                      components=dict.fromkeys(["API", "Auth"], "operational" if state is PublicStatus.RESOLVED else "partial_outage"))
 
 
 def action(number: int, incident_id: str = "inc-1") -> TrackerItem:
@@ -118,7 +119,7 @@ async def test_status_page_never_creates_twice_and_skips_repeated_updates(databa
     db = Database(database_url)
     page = LocalStatusPage(db, "http://status.example")
     ref = await page.publish(status("inc-1:3"))
-    assert (ref.id, ref.url) == ("inc-1", "http://status.example/status#inc-1")
+    assert (ref.id, ref.url) == ("inc-1", "http://status.example/status/incidents/inc-1")
     await asyncio.gather(*(page.publish(status("inc-1:3")) for _ in range(6)))
     current = await StatusPageStore(db).page()
     assert current.components == {"API": "partial_outage", "Auth": "partial_outage"}

@@ -132,7 +132,7 @@ def test_each_slack_verb_builds_a_message_its_model_accepts(name):
 def test_slack_usage_names_the_words_in_order_and_refuses_too_few():
     assign = slack.usage(MESSAGES["assign"])
     assert assign == "assign <commander|ops_lead|comms_lead|scribe> <@user>"
-    assert slack.usage(MESSAGES["action_item"]) == "action-item <@owner> <YYYY-MM-DD> <title>"
+    assert slack.usage(MESSAGES["action_item"]) == "action-item <@owner> <YYYY-MM-DD> <title> [addresses=<addresses>]"
     assert "[change=<change_id>]" in slack.usage(MESSAGES["mitigate"])
     with pytest.raises(slack.Refusal, match="usage: `assign"):
         slack.fields_of("assign", ["scribe"])

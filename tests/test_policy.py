@@ -9,7 +9,7 @@ from pathlib import Path
 
 from warroom.durations import humanize, parse_duration
 from warroom.models import Impact, Severity
-from warroom.policy import Rotation, load_policy
+from warroom.policy import DEFAULT_TRIAGE, Rotation, load_policy
 from warroom.settings import Settings
 
 
@@ -116,3 +116,12 @@ def test_the_example_policy_file_loads():
     assert [s.target for s in policy.escalation("checkout")] == ["primary", "secondary", "eng-manager"]
     assert policy.classify(Impact(payments_or_auth_down=True)) is Severity.SEV1
     assert policy.service("checkout").signals.ceilings() == {"errors": 0.01, "latency": 0.5}
+
+
+def test_the_example_policy_keeps_every_default_triage_rule():
+    """Restating [[triage]] replaces the defaults: the example must not drop data loss or security."""
+    policy = load_policy(Path(__file__).parent.parent / "deploy" / "warroom.example.toml")
+    assert policy.classify(Impact(user_share=0.001, data_loss=True)) is Severity.SEV1
+    assert policy.classify(Impact(user_share=0.0, security_breach=True)) is Severity.SEV1
+    defaults = {r.model_dump_json(exclude_none=True) for r in DEFAULT_TRIAGE}
+    assert defaults <= {r.model_dump_json(exclude_none=True) for r in policy.triage}

@@ -9,7 +9,8 @@ import pytest
 from warroom import blameless, postmortem
 from warroom.metrics import Metrics
 from warroom.models import (
-    ActionItem, AlertRecord, Impact, IncidentState, Phase, Postmortem, Role, Severity, TimelineEntry,
+    ActionItem, AlertRecord, Impact, IncidentState, MitigationRecord, PageRecord, Phase, Postmortem, Role, Severity,
+    TimelineEntry,
 )
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -30,6 +31,7 @@ def incident() -> IncidentState:
         (9, "warroom", "page", "paging secondary on-call (step 2)"),
         (10, "bob", "acknowledge", "bob acknowledged and is incident commander"),
         (11, "bob", "refused", "resolve refused: summary: Field required"),
+        (15, "bob", "mitigate", "mitigation scale_up: twice the pods"),
         (20, "carol", "mitigate", "mitigation rollback (undoes change chg-42): back to v41"),
         (35, "bob", "resolve", "resolved: rolled back to v41; monitoring for 30m"),
     ]
@@ -42,7 +44,12 @@ def incident() -> IncidentState:
         alerts={"f1": AlertRecord(fingerprint="f1", name="HighErrorRate", source="alertmanager", status="resolved",
                                   count=7, first_seen=at(4), last_seen=at(30))},
         action_items=[ActionItem(number=1, title="Canary | checkout deploys", owner="carol", due=date(2026, 3, 16),
-                                 tracker_key="WR-1", tracker_url="https://jira/WR-1")],
+                                 addresses="a deploy reaches every user at once", tracker_key="WR-1", tracker_url="https://jira/WR-1")],
+        mitigations=[
+            MitigationRecord(at=at(15), by="bob", action="scale_up", description="twice the pods"),
+            MitigationRecord(at=at(20), by="carol", action="rollback", description="back to v41", change_id="chg-42"),
+        ],
+        pages=[PageRecord(at=at(4), target="primary", user="pat"), PageRecord(at=at(9), target="secondary", user="bob", step=1)],
         metrics=Metrics(started_at=at(0), declared_at=at(4), acknowledged_at=at(10), mitigated_at=at(20), resolved_at=at(35)),
         postmortem=Postmortem(required=True),
         resolution="rolled back to v41",
@@ -84,14 +91,15 @@ def test_response_names_what_worked_and_what_was_slow(incident):
     assert "- Time to acknowledge: 6m" in response
     assert "- Time to mitigate: 20m" in response
     assert "- Time to resolve: 35m" in response
-    assert "**What worked:** mitigation rollback (undoes change chg-42): back to v41" in response
+    assert "**What worked:** rollback by carol: back to v41" in response
+    assert "**Also tried:** scale_up by bob: twice the pods" in response
     assert "paging escalated 1 time(s) before anyone acknowledged" in response
 
 
 def test_timeline_lists_events_in_utc_and_leaves_out_refused_messages(incident):
     timeline = section(postmortem.render(incident, at(600)), "Timeline")
     rows = [line for line in timeline.splitlines() if line.startswith("| 2026")]
-    assert len(rows) == 7
+    assert len(rows) == 8
     assert rows[0] == "| 2026-03-02 09:04:00 | alertmanager | SEV1 opened from alertmanager alert: Checkout 500s (service checkout) |"
     assert rows[-1] == "| 2026-03-02 09:35:00 | bob | resolved: rolled back to v41; monitoring for 30m |"
     assert "refused" not in timeline
@@ -104,7 +112,7 @@ def test_factors_went_well_action_items_and_open_questions(incident):
     assert "an alert detected it (HighErrorRate)" in well
     assert "commander, ops lead and comms lead" not in well  # no comms lead was assigned
     items = section(text, "Action items")
-    assert "| 1 | Canary \\| checkout deploys | carol | 2026-03-16 | [WR-1](https://jira/WR-1) | open |" in items
+    assert "| 1 | Canary \\| checkout deploys | a deploy reaches every user at once | carol | 2026-03-16 | [WR-1](https://jira/WR-1) | open |" in items
     questions = section(text, "Open questions")
     assert "root cause" in questions and "Which action items" not in questions
 

@@ -77,7 +77,10 @@ def run_timers_late(raw: str) -> str:
     return json.dumps(history)
 
 
-@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
+TIMELESS = {"canary_pages_and_closes"}  # a canary pages and closes in its first tasks: it has no deadline
+
+
+@pytest.mark.parametrize("path", [p for p in HISTORIES if p.stem not in TIMELESS], ids=lambda p: p.stem)
 async def test_deadlines_decide_the_same_when_their_task_runs_late(path):
     """What a deadline does depends on its timer, never on the time its task ran at."""
     history = WorkflowHistory.from_json(path.stem, run_timers_late(path.read_text()))

@@ -81,10 +81,11 @@ def test_mean_times_by_severity_and_service(r):
     as_tuple = lambda d: (d.incidents, d.mttd, d.mtta, d.mttm, d.mttr)  # noqa: E731
     assert as_tuple(r.by_severity["SEV1"]) == (1, 10, 5, 40, 60)
     assert as_tuple(r.by_severity["SEV2"]) == (1, 2, 10, 30, 60)
-    assert as_tuple(r.by_severity["SEV3"]) == (2, 3, 5, 25, 40)        # MTTA from D alone: C was never acknowledged
-    assert as_tuple(r.overall) == (4, 4.5, 6.7, 30, 50)               # MTTA (5+10+5)/3; MTTR (60+60+20+60)/4
+    assert as_tuple(r.by_severity["SEV3"]) == (2, 3, 5, 25, 60)        # MTTA from D alone: C was never acknowledged
+    assert as_tuple(r.overall) == (4, 4.5, 6.7, 30, 60)               # MTTA (5+10+5)/3; MTTR (60+60+60)/3: C needed no action
     assert as_tuple(r.by_service["checkout"]) == (2, 6, 7.5, 35, 60)
-    assert as_tuple(r.by_service["search"]) == (2, 3, 5, 25, 40)
+    assert as_tuple(r.by_service["search"]) == (2, 3, 5, 25, 60)
+    assert r.overall.n == {"mttd": 4, "mtta": 3, "mttm": 4, "mttr": 3}
 
 
 def test_mtbf_is_resolution_to_next_start_per_service(r):
@@ -111,14 +112,14 @@ def test_postmortems_action_items_and_alert_fatigue(r):
 
 
 def test_weekly_trend(r):
-    assert [(p.week, p.incidents, p.mttr) for p in r.trend] == [(date(2026, 3, 2), 1, 60), (date(2026, 3, 9), 3, 46.7)]
+    assert [(p.week, p.incidents, p.mttr) for p in r.trend] == [(date(2026, 3, 2), 1, 60), (date(2026, 3, 9), 3, 60)]
 
 
 def test_markdown_has_one_table_per_section(r):
     text = report.to_markdown(r)
     assert text.startswith("# Incident report, 2025-12-20 to 2026-03-20")
-    assert "| SEV3 | 2 | 3 | 5 | 25 | 40 |" in text
-    assert "| search | 2 | 3 | 5 | 25 | 40 | 27.7 |" in text
+    assert "| SEV3 | 2 | 3 (n=2) | 5 (n=1) | 25 (n=2) | 60 (n=1) |" in text
+    assert "| search | 2 | 3 (n=2) | 5 (n=1) | 25 (n=2) | 60 (n=1) | 27.7 (n=1) |" in text
     assert "| ProbeFailed | 2 | 5 | 1 | 50% |" in text
 
 

@@ -18,9 +18,10 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from warroom.models import (
-    Acknowledge, ActionItemRequest, Assign, Change, DraftPostmortem, IncidentInput, Mitigate, Note, Phase,
-    PostmortemEvent, Reopen, Resolve, Severity, SeverityChange, StatusUpdate,
+from warroom.maintenance import HoldPages
+from warroom.models import Change, IncidentInput, Phase, Severity
+from warroom.responders import (
+    Acknowledge, ActionItemRequest, Assign, DraftPostmortem, Mitigate, Note, PostmortemEvent, Reopen, Resolve, SeverityChange, StatusUpdate,
 )
 from warroom.policy import DEFAULT_SEVERITIES, Policy, SeverityPolicy
 from warroom.rules import MESSAGES, Effect, Lifecycle, Operation, Refused
@@ -80,7 +81,7 @@ def resolve(life: Lifecycle, at: datetime = RESOLVED_AT) -> None:
 
 def submit_and_review(life: Lifecycle) -> None:
     life.handle("postmortem", PostmortemEvent(by="alice", event="submitted", link="https://wiki/pm/1"), T0 + timedelta(hours=3))
-    life.handle("postmortem", PostmortemEvent(by="alice", event="reviewed"), T0 + timedelta(hours=4))
+    life.handle("postmortem", PostmortemEvent(by="alice", event="reviewed", no_action="a one-off"), T0 + timedelta(hours=4))
 
 
 def in_phase(phase: Phase, severity: str = "SEV2", policy: Policy | None = None) -> Lifecycle:
@@ -145,6 +146,7 @@ VALID: dict[str, BaseModel] = {
     "postmortem": PostmortemEvent(by="alice", event="submitted", link="https://wiki/pm/1"),
     "draft_postmortem": DraftPostmortem(by="alice"),
     "alerts": batch(alert("resolved")),
+    "hold_pages": HoldPages(by="maintenance", until=T0 + timedelta(days=400), reason="db upgrade"),
 }
 # A downgrade needs a severity to come down from that still owes a postmortem
 # (SEV2 -> SEV3 in learn would close the incident: no postmortem owed any more).
@@ -204,10 +206,10 @@ def test_the_refusals_people_read():
     assert {key: table_refusal(*key) for key in expected} == expected
 
 
-def test_downgrading_in_learn_below_postmortem_duty_closes():
+def test_downgrading_in_learn_keeps_the_postmortem_duty_of_the_peak_severity():
     life = in_phase(Phase.LEARN, "SEV2")
     life.handle("downgrade", SeverityChange(by="alice", severity="SEV3", reason="minor after all"), LATER)
-    assert life.state.phase is Phase.CLOSED and not life.state.postmortem.required
+    assert life.state.phase is Phase.LEARN and life.state.postmortem.required
 
 
 # --- the message-specific checks ---------------------------------------------------------
@@ -254,7 +256,7 @@ def test_an_action_item_cannot_be_due_before_the_declaration(days, accepted):
 
 def test_a_postmortem_is_reviewed_once_and_only_after_submission():
     life = in_phase(Phase.VERIFY)  # in verify a review does not close, so a second one can come
-    reviewed = PostmortemEvent(by="alice", event="reviewed")
+    reviewed = PostmortemEvent(by="alice", event="reviewed", no_action="the provider fixed it")
     assert_refused(life, "postmortem", reviewed, "postmortem has not been submitted yet")
     life.handle("postmortem", VALID["postmortem"], LATER)
     life.handle("postmortem", reviewed, LATER)

@@ -10,7 +10,8 @@ import pytest
 from tests.test_rules import (
     ACKED_AT, ID, MINUTE, RESOLVED_AT, T0, alert, assert_refused, batch, declare, fire, in_phase, snapshot,
 )
-from warroom.models import Acknowledge, Phase, SeverityChange
+from warroom.models import Phase
+from warroom.responders import Acknowledge, SeverityChange
 
 ALERTING = "alertmanager"
 

@@ -11,7 +11,8 @@ import pytest
 from tests.test_rules import (
     ACKED_AT, MINUTE, RESOLVED_AT, SECOND, T0, added, declare, fire, in_phase, of, policy_with, run_until,
 )
-from warroom.models import Acknowledge, Assign, Phase, PostmortemEvent, SeverityChange, Severity, StatusUpdate
+from warroom.models import Phase, Severity
+from warroom.responders import Acknowledge, Assign, PostmortemEvent, SeverityChange, StatusUpdate
 from warroom.policy import EscalationStep, Policy, ServiceConfig, Timing
 from warroom.rules import Operation
 

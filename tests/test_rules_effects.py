@@ -11,7 +11,8 @@ import pytest
 from tests.test_rules import (
     ACKED_AT, RESOLVED_AT, T0, VALID, added, declare, in_phase, of, policy_with, resolve, run_until, submit_and_review,
 )
-from warroom.models import Acknowledge, Assign, ChannelRef, DraftPostmortem, Phase, StatusUpdate
+from warroom.models import ChannelRef, Phase
+from warroom.responders import Acknowledge, Assign, DraftPostmortem, StatusUpdate
 from warroom.policy import BridgeConfig, Policy
 from warroom.rules import Operation
 from warroom.rules.requests import DraftRef, OpenChannel, PageRequest, RecentChanges, StatusPost, TrackerRef
@@ -29,12 +30,12 @@ def open_channel(life):
 @pytest.mark.parametrize(
     "severity, policy, then",
     [
-        ("SEV1", None, [Operation.PUBLISH_STATUS, Operation.PAGE]),
-        ("SEV2", None, [Operation.PUBLISH_STATUS, Operation.PAGE]),
-        ("SEV3", None, [Operation.PUBLISH_STATUS]),
+        ("SEV1", None, [Operation.PUBLISH_STATUS, Operation.PAGE]),  # a person declared it: public at once
+        ("SEV2", None, [Operation.PAGE]),  # public once acknowledged
+        ("SEV3", None, []),
         ("SEV4", None, []),
         ("SEV1", policy_with("SEV1", public=False, page=False), []),
-        ("SEV4", policy_with("SEV4", public=True, page=True), [Operation.PUBLISH_STATUS, Operation.PAGE]),
+        ("SEV4", policy_with("SEV4", public=True, page=True), [Operation.PAGE]),  # publish_on manual
     ],
 )
 def test_mobilizing_queues_what_the_severity_demands(severity, policy, then):

@@ -11,7 +11,8 @@ import pytest
 from pydantic import ValidationError
 
 from tests.test_rules import ID, MINUTE, fire
-from warroom.models import Assign, IncidentInput, Phase, Role, StatusUpdate
+from warroom.models import IncidentInput, Phase, Role
+from warroom.responders import Assign, StatusUpdate
 from warroom.pagerduty_events import PagerEvent, Reference
 from warroom.people import BusinessHours, People
 from warroom.policy import Policy

@@ -21,7 +21,8 @@ from activities.signals import NOT_CONFIGURED, SignalActivities
 from warroom.rules.requests import SnapshotRequest
 from tests.support import Warroom
 from tests.test_alertmanager import free_port, until
-from warroom.models import IncidentInput, IncidentState, Phase, PublicStatus, Reopen, Resolve
+from warroom.models import IncidentInput, IncidentState, Phase
+from warroom.responders import Reopen, Resolve
 from warroom.policy import Policy
 from warroom.signals import SignalQueries, SignalReading, SignalSnapshot, judge
 from warroom.rules.evidence import SIGNALS_RECHECKS, WINDOW_END
@@ -176,7 +177,7 @@ async def test_verify_refuses_to_close_while_errors_stay_high_then_closes_once_t
         reason = "golden signals not recovered: errors 0.2 above max 0.01"
         assert f"reopened: {reason}" in [e.text for e in state.timeline]
         assert any(reason in t for t in await w.messages(state))
-        assert state.public_status is PublicStatus.INVESTIGATING
+        assert state.comms.status == "investigating" and state.public_status is None, "never acknowledged: never public"
         assert "monitoring_window" not in state.deadlines
 
         exporter.error_ratio = 0.001

@@ -34,7 +34,8 @@ CHROMIUM_ARGS = [
 def post(incident: str, title: str, status: PublicStatus, key: str, cause: str = "") -> StatusPost:
     return StatusPost(
         incident_id=incident, title=title, service="checkout", status=status,
-        message=public_wording(status, "checkout", cause), impact="critical", components=["Checkout"],
+        message=public_wording(status, "checkout", cause), impact="critical",
+        components={"Checkout": "operational" if status is PublicStatus.RESOLVED else "major_outage"},
         idempotency_key=key,
     )
 
@@ -103,3 +104,18 @@ async def test_the_status_page_and_its_feed_are_the_same_through_two_gateways(da
     assert entries[0].findtext(f"{atom}id") == "https://status.example/status#inc-now"
     content = entries[0].findtext(f"{atom}content")
     assert content.index("Identified") < content.index("Investigating") and "a bad deploy" in content
+
+
+async def test_each_incident_has_its_page_and_a_rename_adds_no_update(database_url, tmp_path):
+    await publish_incidents(database_url)
+    renamed = post("inc-now", "Major outage: Checkout", PublicStatus.IDENTIFIED, "n:3").model_copy(update={"message": None})
+    await LocalStatusPage(Database(database_url)).publish(renamed)
+    settings = Settings(data_dir=tmp_path, database_url=database_url, config=None, public_url="https://status.example")
+    transport = httpx.ASGITransport(app=create_app(settings, client=None))  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
+        page, missing, feed = await http.get("/status/incidents/inc-now"), await http.get("/status/incidents/inc-nope"), await http.get(FEED)
+    assert (page.status_code, missing.status_code) == (200, 404)
+    assert "<h1>Major outage: Checkout</h1>" in page.text and page.text.count('class="update"') == 2
+    atom = "{http://www.w3.org/2005/Atom}"
+    entry = ET.fromstring(feed.text).findall(f"{atom}entry")[0]
+    assert entry.find(f"{atom}link").get("href") == "https://status.example/status/incidents/inc-now"

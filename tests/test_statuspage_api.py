@@ -11,6 +11,7 @@ from activities.statuspage_api import StatusPageAPI
 from tests.fakes.server import Served, json_response
 from tests.fakes.statuspage import FakeStatuspage
 from warroom.models import PublicStatus
+from warroom.public_state import ComponentStatus
 
 KEY = "sp-secret-key"
 
@@ -33,7 +34,8 @@ def post(status: PublicStatus, key: str, page_ref=None, **kw) -> StatusPost:
     return StatusPost(
         incident_id="inc-1", page_ref=page_ref, title="Checkout down", service="checkout", status=status,
         message=public_wording(status, "checkout", "a bad deploy"), impact="critical",
-        components=kw.pop("components", ["Checkout"]), idempotency_key=key, **kw,
+        components=kw.pop("components", {"Checkout": "operational" if status is PublicStatus.RESOLVED else "major_outage"}),
+        idempotency_key=key, **kw,
     )
 
 
@@ -78,9 +80,9 @@ async def test_rate_limit_is_retryable_after_the_servers_delay(fake, api):
 @pytest.mark.parametrize(
     ("api_key", "page_id", "components", "expected"),
     [
-        ("wrong-key", "page1", ["Checkout"], "HTTP 401"),
-        (KEY, "nope", ["Checkout"], "HTTP 404"),
-        (KEY, "page1", ["Billing"], "no component named Billing"),
+        ("wrong-key", "page1", {"Checkout": "major_outage"}, "HTTP 401"),
+        (KEY, "nope", {"Checkout": "major_outage"}, "HTTP 404"),
+        (KEY, "page1", {"Billing": "major_outage"}, "no component named Billing"),
     ],
 )
 async def test_client_errors_are_final_and_keep_the_key_out(fake, api_key, page_id, components, expected):
@@ -94,5 +96,22 @@ async def test_validation_errors_are_final(fake, api):
     # The page lists a component whose id the incident endpoint rejects: 422.
     fake.components["cmp-legacy"] = {"id": "cmp-retired", "name": "Legacy", "status": "operational"}
     with pytest.raises(ApplicationError, match="HTTP 422.*do not exist") as err:
-        await api.publish(post(PublicStatus.INVESTIGATING, "k", components=["Legacy"]))
+        await api.publish(post(PublicStatus.INVESTIGATING, "k", components={"Legacy": "major_outage"}))
+    assert err.value.non_retryable
+
+
+async def test_a_publication_without_text_renames_and_moves_components_without_an_update(fake, api):
+    ref = await api.publish(post(PublicStatus.INVESTIGATING, "inc-1:3"))
+    quiet = post(PublicStatus.INVESTIGATING, "inc-1:4", page_ref=ref).model_copy(
+        update={"message": None, "title": "Partial outage: Checkout", "components": {"Checkout": ComponentStatus.PARTIAL_OUTAGE}}
+    )
+    await api.publish(quiet)
+    [incident] = fake.incidents.values()
+    assert incident["name"] == "Partial outage: Checkout" and len(incident["incident_updates"]) == 1
+    assert fake.components["cmp-checkout"]["status"] == "partial_outage"
+
+
+async def test_a_name_longer_than_statuspage_takes_is_final(fake, api):
+    with pytest.raises(ApplicationError, match="HTTP 422.*Name is too long") as err:
+        await api.publish(post(PublicStatus.INVESTIGATING, "k").model_copy(update={"title": "x" * 256}))
     assert err.value.non_retryable

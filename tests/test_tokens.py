@@ -39,6 +39,8 @@ CHANGE = {"service": "checkout", "kind": "deploy", "what": "v42", "who": "ci"}
 BODIES = {  # valid requests, so that one past the check reaches Temporal
     **{("POST", f"/v1/alerts/{source}"): json.loads((ALERTS / f"{source}.json").read_text())
        for source in ("alertmanager", "grafana", "pagerduty", "datadog", "generic")},
+    ("POST", "/v1/alerts/generic/inc-1a2b3c4d"): json.loads((ALERTS / "generic.json").read_text()),  # a named generic source
+    ("POST", "/v1/maintenance"): {"service": "checkout", "for": "2h", "reason": "db upgrade"},
     ("POST", "/v1/changes"): CHANGE,
     ("POST", "/v1/incidents"): {"title": "Checkout errors", "service": "checkout", "severity": "SEV3"},
 }
@@ -156,14 +158,15 @@ async def test_with_no_token_configured_the_gateway_is_open_as_before(data_dir):
 
 
 async def test_status_healthz_and_the_other_pages_stay_public(data_dir):
-    assert {("GET", "/status"), ("GET", "/healthz"), ("GET", "/openapi.json")} <= {*PUBLIC, ("GET", "/openapi.json")}
+    assert {("GET", "/status"), ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/openapi.json")} <= {*PUBLIC, ("GET", "/openapi.json")}
     async with gateway(settings(data_dir, tokens=WITH_METRICS)) as http:
         for method, path in [*PUBLIC, ("GET", "/openapi.json")]:
             assert (await call(http, method, path)).status_code not in (401, 403), path
         status = await http.get("/status")
         assert status.status_code == 200 and "System status" in status.text
-        health = await http.get("/healthz")
-        assert health.status_code == 503 and health.json()["status"] == "unavailable", "public, and says Temporal is down"
+        assert (await http.get("/healthz")).status_code == 200, "public, and alive"
+        ready = await http.get("/readyz")
+        assert ready.status_code == 503 and "temporal" in ready.json()["failed"], "public, and says Temporal is down"
 
 
 async def test_metrics_are_open_until_a_token_has_the_metrics_scope(data_dir):

@@ -14,6 +14,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from temporalio.client import Client
 
 from warroom import models as m
+
+from warroom.responders import Receipt
 from warroom.settings import Settings
 from gateway.app import create_app
 from client.telemetry import tracing_interceptors
@@ -36,7 +38,7 @@ async def test_caller_workflow_and_activity_spans_share_one_trace(env, tmp_path)
                 IncidentWorkflow.run, m.IncidentInput(title="Traced", severity="SEV3"),
                 id=f"inc-{uuid.uuid4().hex[:8]}", task_queue=settings.task_queue,
             )
-        await handle.execute_update("resolve", {"by": "alice", "summary": "done"}, result_type=m.Receipt)
+        await handle.execute_update("resolve", {"by": "alice", "summary": "done"}, result_type=Receipt)
         await handle.result()
 
     finished = spans.get_finished_spans()

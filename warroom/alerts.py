@@ -27,6 +27,7 @@ class AlertEvent(Strict):
     starts_at: datetime | None = None
     ends_at: datetime | None = None
     url: str | None = None
+    runbook: str | None = Field(None, max_length=1000, description="the alert's runbook link (Alertmanager's runbook_url annotation)")
     count: int = Field(1, ge=1, description="identical notifications folded into this one by the gateway")
 
     _sev = field_validator("severity", mode="before")(lambda v: None if v is None else _severity(v))
@@ -57,3 +58,18 @@ class AlertRouting(BaseModel):
     incident_id: str
     outcome: Literal["opened", "joined", "reopened", "resolved"]
     phase: Phase
+
+
+class HeldAlerts(BaseModel):
+    """A maintenance window's workflow input: until when it holds alerts."""
+
+    window_id: str
+    service: str
+    ends_at: datetime
+
+
+class ReleasedAlerts(BaseModel):
+    window_id: str
+    held: int = Field(description="distinct alerts the window held")
+    released: int = Field(description="those still firing at its end, routed then")
+    incidents: list[str] = Field(default_factory=list)

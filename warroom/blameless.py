@@ -7,12 +7,16 @@ warroom points such sentences out with an analytical rewording as a hint. It
 warns and never refuses: a regex cannot judge intent, and authors decide.
 
 The rules look for wording, not names alone: "Bob rolled back to v41" is a
-fact of the timeline, "Bob forgot to run the migration" is a verdict.
+fact of the timeline, "Bob forgot to run the migration" is a verdict. People
+are capitalised names, @handles, person nouns, and the incident's participants
+by the handles the timeline knows them by ("bob"), which no capital gives away.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from functools import lru_cache
 
 from pydantic import BaseModel
 
@@ -22,7 +26,11 @@ _PERSON_NOUN = (
     r"(?:the |an |one |our )?(?:engineer|developer|dev|operator|on-?call(?: engineer)?|admin(?:istrator)?|intern|sre|dba|"
     r"team member|reviewer|author|someone|somebody|he|she|they)"
 )
-_PERSON = rf"(?:{_NAME}|(?i:{_PERSON_NOUN}))"
+_PERSON = "<person>"  # where each rule names a person: `_compiled` puts in who counts as one
+# Without a capitalised name, which after "caused by" is as often a system ("caused by Redis").
+_SOMEONE = rf"(?:(?i:{_PERSON_NOUN})\b|@[\w.-]+|<participant>)"
+_CHANGE = r"(?:deployed|pushed|merged|shipped|released|committed|ran|applied|changed|edited|deleted|dropped|configured|triggered|rolled out)"
+_HARM = r"(?:broke|caused|took down|brought down|crashed|corrupted|deleted|knocked out)"
 
 _PIPELINE = "The deployment pipeline did not catch the regression before production."
 
@@ -40,6 +48,16 @@ RULES = [
         hint=f"Say what let the change through, e.g. \"{_PIPELINE}\"",
     ),
     Rule(
+        pattern=rf"(?<![\w@]){_PERSON}\s+{_CHANGE}\b[^.!?]*?\b(?:that|which|and)\s+(?:then\s+)?{_HARM}\b",
+        why="makes a person, through their change, the cause of the failure",
+        hint=f"Say what let the change through and what it did, e.g. \"{_PIPELINE}\"",
+    ),
+    Rule(
+        pattern=rf"(?i:\b(?:caused|triggered|introduced|started)\s+by|\bdue\s+to|\bbecause\s+of|\bthanks\s+to)\s+{_SOMEONE}",
+        why="makes a person the cause of the failure",
+        hint="Name the mechanism and the missing safeguard: \"caused by a config change that no check validated\".",
+    ),
+    Rule(
         pattern=rf"(?<![\w@]){_PERSON}\s+(?:forgot|neglected|ignored|overlooked|failed to|didn'?t bother|did not bother)\b",
         why="blames an omission on a person",
         hint="Describe the missing safeguard: \"No check enforced X before deploy\" or \"The runbook had no step for X\".",
@@ -50,7 +68,7 @@ RULES = [
         hint="Describe the mechanism: \"The change to X removed Y, and nothing in testing exercised Y\".",
     ),
     Rule(
-        pattern=rf"(?<![\w@])(?i:{_PERSON_NOUN}|@[\w.-]+)\s+(?:caused|was responsible for|is responsible for)\b",
+        pattern=rf"(?<![\w@]){_SOMEONE}\s+(?:caused|was responsible for|is responsible for)\b",
         why="makes a person the cause of the failure",
         hint="Name the systemic factor: which monitoring, testing or process gap allowed this?",
     ),
@@ -75,7 +93,17 @@ RULES = [
         hint="Replace the verdict with the contributing factor it stands for.",
     ),
 ]
-_COMPILED = [(re.compile(rule.pattern), rule) for rule in RULES]
+
+
+@lru_cache(maxsize=64)
+def _compiled(names: tuple[str, ...]) -> list[tuple[re.Pattern[str], Rule]]:
+    """The rules, with the incident's participants among the people they look for."""
+    participant = "(?i:" + "|".join(re.escape(n) for n in names) + r")(?![\w-])" if names else r"(?!x)x"
+    person = rf"(?:{_NAME}|(?i:{_PERSON_NOUN})|{participant})"
+    return [
+        (re.compile(rule.pattern.replace(_PERSON, person).replace("<participant>", participant)), rule) for rule in RULES
+    ]
+
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _MARKUP = re.compile(r"^\s*(?:[-*+>]|\d+[.)]|#+|\|)\s*")
 
@@ -114,11 +142,13 @@ def sentences(text: str) -> list[tuple[int, str]]:
     return found
 
 
-def check(text: str) -> list[Finding]:
-    """Every blameful sentence in `text`, at most one finding per sentence."""
+def check(text: str, participants: Iterable[str] = ()) -> list[Finding]:
+    """Every blameful sentence in `text`, at most one finding per sentence;
+    `participants` are the incident's people, by the names the timeline uses."""
+    rules = _compiled(tuple(sorted({p.lstrip("@") for p in participants if p.strip()})))
     findings = []
     for line, sentence in sentences(text):
-        for regex, rule in _COMPILED:
+        for regex, rule in rules:
             match = regex.search(sentence)
             if match:
                 findings.append(Finding(line=line, sentence=sentence, phrase=match.group(0), why=rule.why, hint=rule.hint))

@@ -9,8 +9,9 @@ from pydantic import BaseModel
 
 
 class Metrics(BaseModel):
-    started_at: datetime
+    started_at: datetime  # when impact began; the declaration when nobody said (`start_known` False)
     declared_at: datetime
+    start_known: bool = True
     acknowledged_at: datetime | None = None
     mitigated_at: datetime | None = None
     resolved_at: datetime | None = None
@@ -26,9 +27,10 @@ class Metrics(BaseModel):
         return round((end - start) / timedelta(minutes=1), 2)
 
     def summary(self) -> dict[str, float | None]:
-        """Durations in minutes: detect, acknowledge, mitigate and resolve."""
+        """Durations in minutes: detect (only when the start of impact is known),
+        acknowledge, mitigate and resolve."""
         return {
-            "time_to_detect": self._minutes(self.started_at, self.declared_at),
+            "time_to_detect": self._minutes(self.started_at, self.declared_at) if self.start_known else None,
             "time_to_acknowledge": self._minutes(self.declared_at, self.acknowledged_at),
             "time_to_mitigate": self._minutes(self.started_at, self.mitigated_at),
             "time_to_resolve": self._minutes(self.started_at, self.resolved_at),

@@ -12,7 +12,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from warroom.drills import Drill, marked
 from warroom.metrics import Metrics
+from warroom.public_state import Comms
 from warroom.signals import SignalSnapshot
 
 
@@ -160,95 +162,21 @@ class IncidentInput(BaseModel):
     commander: str | None = None
     started_at: datetime | None = None
     recurrence_of: str | None = None
+    drill: Drill | None = Field(None, description="a simulated incident: marked DRILL, reaches only its participants, in no metric")
+    runbook: str | None = Field(None, max_length=1000, description="the runbook link an alert carried (Alertmanager's runbook_url)")
+    canary: str | None = Field(None, description="a page-delivery canary: the target its page goes to")
     resume: IncidentState | None = None
     policy: dict[str, Any] | None = Field(None, description="policy snapshot carried across continue-as-new")
 
     _sev = field_validator("severity", mode="before")(lambda v: None if v is None else _severity(v))
 
+    def model_post_init(self, context: Any) -> None:
+        if self.drill is not None:  # the title carries the mark into channel name, memo, pages and the UI
+            self.title = marked(self.title)[:300]
+
     def start_options(self) -> dict[str, Any]:
         """What every start of an incident carries: the memo and the UI's static summary."""
         return {"memo": {"title": self.title}, "static_summary": f"{self.severity or 'Incident'} · {self.service}: {self.title}"[:200]}
-
-
-# --- Responder messages --------------------------------------------------------------
-
-
-class Message(Strict):
-    by: str = Field(min_length=1, max_length=100, description="who acts")
-
-
-class Acknowledge(Message):
-    pass
-
-
-class Assign(Message):
-    role: Role
-    user: str = Field(min_length=1, max_length=100)
-
-
-class Note(Message):
-    text: str = Field(min_length=1, max_length=4000)
-
-
-class RollbackChecklist(Strict):
-    no_irreversible_migrations: bool = False
-    no_irreversible_side_effects: bool = False
-    known_good_target: bool = False
-
-    def unmet(self) -> list[str]:
-        return [name for name, ok in self.model_dump().items() if not ok]
-
-
-class Mitigate(Message):
-    action: MitigationAction
-    description: str = Field("", max_length=2000)
-    checklist: RollbackChecklist | None = None
-    change_id: str | None = Field(None, description="the recorded change a rollback undoes")
-
-
-class StatusUpdate(Message):
-    status: Literal["investigating", "identified", "monitoring"]
-    message: str = Field(min_length=1, max_length=2000)
-
-
-class SeverityChange(Message):
-    severity: Severity
-    reason: str = Field(min_length=1, max_length=1000)
-
-    _sev = field_validator("severity", mode="before")(lambda v: _severity(v))
-
-
-class Resolve(Message):
-    summary: str = Field(min_length=1, max_length=4000)
-
-
-class Reopen(Message):
-    reason: str = Field(min_length=1, max_length=1000)
-
-
-class ActionItemRequest(Message):
-    title: str = Field(min_length=1, max_length=250)
-    owner: str = Field(min_length=1, max_length=100)
-    due: date
-
-
-class PostmortemEvent(Message):
-    event: Literal["submitted", "reviewed"]
-    link: str | None = Field(None, max_length=1000)
-
-
-class DraftPostmortem(Message):
-    """Ask for a postmortem draft from the timeline now, for any incident (SEV1/SEV2
-    get one automatically when they leave verify). It replaces an earlier draft."""
-
-
-class Receipt(BaseModel):
-    """What an accepted update answers: enough for a CLI line."""
-
-    incident_id: str
-    phase: Phase
-    severity: Severity
-    text: str
 
 
 # --- State ---------------------------------------------------------------------------
@@ -266,6 +194,7 @@ class ActionItem(BaseModel):
     title: str
     owner: str
     due: date
+    addresses: str | None = None
     status: Literal["open", "done"] = "open"
     tracker_key: str | None = None
     tracker_url: str | None = None
@@ -282,6 +211,7 @@ class PageRecord(BaseModel):
     user: str
     step: int = 0
     via: str = "chat"
+    delivered_at: datetime | None = None
 
     @property
     def reached_person(self) -> bool:
@@ -332,6 +262,9 @@ class Postmortem(BaseModel):
     submitted_at: datetime | None = None
     submitted_link: str | None = None
     reviewed_at: datetime | None = None
+    agreed_items: list[int] = Field(default_factory=list, description="the action items the review agreed")
+    no_action: str | None = Field(None, description="the review's reason that no action is needed")
+    waived: str | None = Field(None, description="the commander's reason a downgraded incident owes no postmortem")
 
 
 class IncidentState(BaseModel):
@@ -341,6 +274,7 @@ class IncidentState(BaseModel):
     title: str
     service: str
     severity: Severity
+    peak_severity: Severity | None = Field(None, description="the most severe it has been; the postmortem duty follows it")
     phase: Phase
     impact: Impact
     source: str
@@ -353,14 +287,17 @@ class IncidentState(BaseModel):
     deadlines: dict[str, Deadline] = Field(default_factory=dict)
     metrics: Metrics
     postmortem: Postmortem = Field(default_factory=Postmortem)
+    comms: Comms = Field(default_factory=Comms)
     channel: ChannelRef | None = None
     suspects: list[Change] = Field(default_factory=list, description="changes to the service in the 24 h before declaration and since, newest first")
     mitigations: list[MitigationRecord] = Field(default_factory=list)
     bridge: Bridge | None = None
     status_page: StatusPageRef | None = None
     recurrence_of: str | None = None
+    canary: str | None = None
     links: dict[str, str] = Field(default_factory=dict, description="Temporal UI, status page, ...")
     non_actionable: bool = False
+    drill: Drill | None = None
     recent_batches: list[str] = Field(default_factory=list, description="ids of re-delivered alert batches already counted")
     pager_events: list[str] = Field(default_factory=list, description="ids of PagerDuty webhook events already heard")
     resolution: str | None = None

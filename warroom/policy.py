@@ -16,9 +16,14 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from warroom.drills import DrillPolicy
 from warroom.durations import parse_duration
+from warroom.intake.generic import IntakeConfig
+from warroom.maintenance import ScheduledWindow
 from warroom.models import Impact, Severity
 from warroom.people import BusinessHours, People, Team
+from warroom.public_policy import StakeholderConfig, StatusPageConfig
+from warroom.routing import Routing
 from warroom.signals import SignalQueries
 
 
@@ -125,6 +130,7 @@ class ServiceConfig(Config):
     escalation: list[EscalationStep] = Field(default_factory=list)
     responders: list[str] = Field(default_factory=list, description="invited to the incident channel")
     signals: SignalQueries | None = Field(None, description="golden-signal queries: snapshots, and the verify gate")
+    runbook: str | None = Field(None, description="the service's runbook link, shown in the channel and `warroom show`")
 
 
 DEFAULT_ESCALATION = [
@@ -183,6 +189,12 @@ class Policy(Config):
     bridge: BridgeConfig = Field(default_factory=BridgeConfig)
     people: People = Field(default_factory=People, description="[people.<handle>]: warroom.people")
     teams: dict[str, Team] = Field(default_factory=dict, description="[teams.<name>]: on-call group, business hours")
+    status_page: StatusPageConfig = Field(default_factory=StatusPageConfig)
+    stakeholders: StakeholderConfig = Field(default_factory=StakeholderConfig)
+    intake: IntakeConfig = Field(default_factory=IntakeConfig, description="named generic sources' field mappings")
+    routing: Routing = Field(default_factory=Routing, description="alert routing rules, in order")
+    maintenance: list[ScheduledWindow] = Field(default_factory=list, description="scheduled maintenance windows")
+    drills: DrillPolicy = Field(default_factory=DrillPolicy)
     default_severity: Severity = Severity.SEV3
 
     _sev_keys = field_validator("severities", mode="before")(

@@ -1,7 +1,11 @@
 """A blameless postmortem draft, rendered from the incident's own record.
 
 Seed 004's structure: timeline reconstruction, contributing factors, what went
-well, action items with owners and due dates; seed 003 phase 6 adds root cause.
+well, action items with owners and due dates and the factor each addresses;
+seed 003 phase 6 adds root cause; seed 001's questions: why (five whys), how we
+detected it and whether the right people were notified, and what we can do to
+prevent it, detect it faster and recover faster. "What went well" holds facts
+only: the mitigation that preceded recovery, updates sent on time.
 The facts warroom knows (times, alerts, mitigations, pages, reminders) are
 filled in; the analysis people must write is left as prompts, so the draft is a
 starting point for the review, not a verdict. Pure: same state, same text.
@@ -19,7 +23,7 @@ from datetime import datetime, timedelta
 from urllib.parse import quote, unquote
 
 from warroom.durations import humanize
-from warroom.models import IncidentState, Role
+from warroom.models import IncidentState, MitigationRecord, Role
 
 # Timeline kinds that are noise in a postmortem: refused messages are not events.
 _SKIP = {"refused"}
@@ -71,6 +75,9 @@ def render(state: IncidentState, generated_at: datetime) -> str:
         _response(s),
         _timeline(s),
         _contributing_factors(s),
+        _five_whys(s),
+        _notified(s),
+        _improvements(s),
         _went_well(s),
         _action_items(s),
         _open_questions(s),
@@ -142,7 +149,8 @@ def _detection(s: IncidentState) -> str:
     return "\n".join([
         "## Detection\n",
         f"- What alerted: {what}",
-        f"- Time to detect: {_span(m.started_at, m.declared_at) or '0s'} (first symptom to declaration)",
+        f"- Time to detect: {_span(m.started_at, m.declared_at) or '0s'} (first symptom to declaration)"
+        if m.start_known else "- Time to detect: unknown (nobody said when impact began)",
     ]) + "\n"
 
 
@@ -154,8 +162,11 @@ def _response(s: IncidentState) -> str:
         f"- Time to mitigate: {_span(m.started_at, m.mitigated_at) or 'not mitigated'}",
         f"- Time to resolve: {_span(m.started_at, m.resolved_at) or 'not resolved'}",
     ]
-    worked = [e.text for e in s.timeline if e.kind == "mitigate"]
-    lines.append("\n**What worked:** " + ("; ".join(worked) if worked else "_which action restored service?_"))
+    worked = _recovery(s)
+    lines.append("\n**What worked:** " + (_mitigation(worked) if worked else "_which action restored service?_"))
+    tried = [_mitigation(r) for r in s.mitigations if r is not worked]
+    if tried:
+        lines.append("\n**Also tried:** " + "; ".join(tried))
     slow = _slow(s)
     lines.append("\n**What was slow:** " + ("; ".join(slow) if slow else "_where was time lost?_"))
     return "\n".join(lines) + "\n"
@@ -207,8 +218,10 @@ def _went_well(s: IncidentState) -> str:
         good.append(f"acknowledged within {_span(m.declared_at, m.acknowledged_at)}")
     if all(r in s.roles for r in (Role.COMMANDER, Role.OPS_LEAD, Role.COMMS_LEAD)):
         good.append("commander, ops lead and comms lead were all staffed")
-    if m.updates_posted:
-        good.append(f"{m.updates_posted} status update(s) posted")
+    if worked := _recovery(s):
+        good.append(f"the mitigation that preceded recovery: {_mitigation(worked)}")
+    if m.updates_posted and not any("status update overdue" in e.text for e in s.timeline if e.kind == "reminder"):
+        good.append(f"status updates went out on time ({m.updates_posted} posted, none overdue)")
     lines = ["## What went well\n"] + [f"- {g}" for g in good]
     lines.append("- _what else worked and should be preserved?_")
     return "\n".join(lines) + "\n"
@@ -219,11 +232,65 @@ def _action_items(s: IncidentState) -> str:
     if not s.action_items:
         lines.append("_None recorded yet: add them with `warroom action-item` (owner and due date required)._")
         return "\n".join(lines) + "\n"
-    lines += ["| # | action | owner | due | tracker | status |", "|---|---|---|---|---|---|"]
+    lines += ["| # | action | addresses | owner | due | tracker | status |", "|---|---|---|---|---|---|---|"]
     for i in s.action_items:
         tracker = f"[{i.tracker_key}]({i.tracker_url})" if i.tracker_url else i.tracker_key or ""
-        lines.append(f"| {i.number} | {_cell(i.title)} | {_cell(i.owner)} | {i.due} | {tracker} | {i.status} |")
+        factor = _cell(i.addresses) if i.addresses else "_which contributing factor?_"
+        lines.append(f"| {i.number} | {_cell(i.title)} | {factor} | {_cell(i.owner)} | {i.due} | {tracker} | {i.status} |")
     return "\n".join(lines) + "\n"
+
+
+def _recovery(s: IncidentState) -> MitigationRecord | None:
+    """The last mitigation before the final resolution, after any reopening: the one recovery followed."""
+    reopened = max((e.at for e in s.timeline if e.kind == "reopen"), default=None)
+    resolved = s.metrics.resolved_at
+    if resolved is None:
+        return None
+    held = [r for r in s.mitigations if r.at <= resolved and (reopened is None or r.at >= reopened)]
+    return held[-1] if held else None
+
+
+def _mitigation(r: MitigationRecord) -> str:
+    return f"{r.action.value} by {r.by}" + (f": {r.description}" if r.description else "")
+
+
+def _five_whys(s: IncidentState) -> str:
+    symptom = (s.impact.description or s.title).rstrip(".")
+    lines = [
+        "## Why did it happen? (five whys)\n",
+        "_Ask why until the answer is a condition you can change, not a person; one chain per contributing factor._\n",
+        f"1. Why did this happen: {symptom}? _..._",
+        *(f"{n}. Why? _..._" for n in range(2, 6)),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _notified(s: IncidentState) -> str:
+    m = s.metrics
+    lines = ["## Were the right people notified?\n"]
+    lines += [f"- Paged {p.user} ({p.target}, step {p.step + 1}) at {p.at:%H:%M} UTC via {p.via}" for p in s.pages]
+    if not s.pages:
+        lines.append("- Nobody was paged")
+    acker = next((e.actor for e in s.timeline if e.kind == "acknowledge"), None)
+    if acker and m.acknowledged_at:
+        lines.append(f"- Acknowledged by {acker}, {_span(m.declared_at, m.acknowledged_at)} after declaration")
+    roles = ", ".join(f"{r.value.replace('_', ' ')} {u}" for r, u in s.roles.items())
+    lines.append(f"- Roles: {roles or 'none assigned'}")
+    lines.append("- _Who should have been reached sooner, and who was woken without need?_")
+    return "\n".join(lines) + "\n"
+
+
+def _improvements(s: IncidentState) -> str:
+    m = s.metrics
+    detect = f"it took {_span(m.started_at, m.declared_at)} from first symptom to declaration" if m.start_known else "when impact began is unknown"
+    recover = f"it took {_span(m.started_at, m.resolved_at) or 'an unknown time'} from first symptom to resolution"
+    return "\n".join([
+        "## What can we do better?\n",
+        "_Each answer becomes an action item that addresses a contributing factor (`warroom action-item --addresses`)._\n",
+        "- What can we do to prevent it? _..._",
+        f"- What can we do to detect it faster? ({detect}) _..._",
+        f"- What can we do to recover faster? ({recover}) _..._",
+    ]) + "\n"
 
 
 def _open_questions(s: IncidentState) -> str:
@@ -234,6 +301,8 @@ def _open_questions(s: IncidentState) -> str:
         questions.append("Why did the first resolution not hold?")
     if not s.action_items:
         questions.append("Which action items address the contributing factors?")
+    elif unlinked := [str(i.number) for i in s.action_items if not i.addresses]:
+        questions.append(f"Which contributing factor does action item {', '.join(unlinked)} address?")
     questions.append("What root cause does the review agree on, and what would have detected it sooner?")
     return "\n".join(["## Open questions\n", *(f"- {q}" for q in questions)]) + "\n"
 

@@ -7,7 +7,10 @@ human cost), postmortems on time, action items actually closed, and alerts
 that page without anything to do (alert fatigue).
 
 Durations are in minutes, MTBF and hours in incidents in hours. A mean over no
-incidents is None, shown as "-": an absent figure, not a zero.
+incidents is None, shown as "-": an absent figure, not a zero. Each mean says
+over how many incidents it is taken (n=): time to detect only over those whose
+start of impact is known, MTTR not over those nobody needed to act on. Severity
+is each incident's peak. Drills are in no figure but their own section.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
+from warroom import learning
 from warroom.models import IncidentState, Severity
 
 NIGHT = (22, 7)  # 22:00-07:00 in each person's time zone ([people.<handle>] timezone, else UTC)
@@ -29,8 +33,10 @@ class Facts(BaseModel):
     when it is archived: a report over thousands of incidents reads these, small,
     instead of whole records (timelines, alerts, deadlines)."""
 
+    id: str = ""
     service: str
     severity: Severity
+    peak_severity: Severity | None = None
     started_at: datetime
     resolved_at: datetime | None
     closed_at: datetime | None
@@ -42,6 +48,15 @@ class Facts(BaseModel):
     action_items: dict[int, str]  # number -> status; the follow-up's latest tracker status replaces the record's
     alerts: dict[str, int]  # alert name -> notifications
     non_actionable: bool
+    drill: bool = False
+    postmortem_waived: str | None = None
+    commanders: list[str] = []
+    wrote: list[str] = []
+    reviewed: list[str] = []
+
+    @property
+    def peak(self) -> Severity:
+        return self.peak_severity or self.severity
 
     @classmethod
     def of(cls, s: IncidentState) -> Facts:
@@ -53,12 +68,14 @@ class Facts(BaseModel):
         for a in s.alerts.values():
             alerts[a.name] += a.count
         m = s.metrics
+        wrote, reviewed = learning.postmortem_people(s)
         return cls(
-            service=s.service, severity=s.severity, started_at=m.started_at, resolved_at=m.resolved_at, closed_at=m.closed_at,
+            id=s.id, service=s.service, severity=s.severity, peak_severity=s.peak_severity, started_at=m.started_at, resolved_at=m.resolved_at, closed_at=m.closed_at,
             times=m.summary(), pages=[(p.user, p.at) for p in s.pages if p.reached_person], people=people(s),
             postmortem_required=s.postmortem.required,
             postmortem_on_time=(on_time("postmortem_draft"), on_time("postmortem_review")),
             action_items={i.number: i.status for i in s.action_items}, alerts=alerts, non_actionable=s.non_actionable,
+            drill=s.drill is not None, postmortem_waived=s.postmortem.waived, commanders=learning.commanders(s), wrote=wrote, reviewed=reviewed,
         )
 
 
@@ -68,6 +85,7 @@ class Durations(BaseModel):
     mtta: float | None
     mttm: float | None
     mttr: float | None
+    n: dict[str, int] = {}  # figure -> how many incidents its mean is over
 
 
 class CloseRate(BaseModel):
@@ -111,6 +129,7 @@ class Report(BaseModel):
     by_severity: dict[str, Durations]
     by_service: dict[str, Durations]
     mtbf_hours: dict[str, float | None]
+    mtbf_gaps: dict[str, int] = {}  # service -> how many gaps between (merged) incidents its MTBF is over
     on_call: dict[str, PersonLoad]
     postmortems: PostmortemCompletion
     action_items: CloseRate
@@ -118,6 +137,9 @@ class Report(BaseModel):
     action_items_by_service: dict[str, CloseRate]
     alert_fatigue: list[AlertNoise]
     trend: list[TrendPoint]
+    people: dict[str, learning.PersonRoles] = {}
+    waivers: list[learning.Waiver] = []
+    drills: list[learning.DrillRun] = []
 
 
 def _mean(values: Iterable[float | None], digits: int = 1) -> float | None:
@@ -129,14 +151,16 @@ def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 3) if whole else None
 
 
+FIGURES = {"mttd": "time_to_detect", "mtta": "time_to_acknowledge", "mttm": "time_to_mitigate", "mttr": "time_to_resolve"}
+
+
 def durations(incidents: list[Facts]) -> Durations:
-    return Durations(
-        incidents=len(incidents),
-        mttd=_mean(f.times["time_to_detect"] for f in incidents),
-        mtta=_mean(f.times["time_to_acknowledge"] for f in incidents),
-        mttm=_mean(f.times["time_to_mitigate"] for f in incidents),
-        mttr=_mean(f.times["time_to_resolve"] for f in incidents),
-    )
+    """Mean times; MTTR leaves out incidents nobody needed to act on (they resolved on their own)."""
+    values = {
+        figure: [f.times[time] for f in incidents if f.times[time] is not None and not (figure == "mttr" and f.non_actionable)]
+        for figure, time in FIGURES.items()
+    }
+    return Durations(incidents=len(incidents), **{k: _mean(v) for k, v in values.items()}, n={k: len(v) for k, v in values.items()})
 
 
 def _grouped(incidents: list[Facts], key) -> dict[str, list[Facts]]:
@@ -146,11 +170,22 @@ def _grouped(incidents: list[Facts], key) -> dict[str, list[Facts]]:
     return dict(sorted(groups.items()))
 
 
+def failure_gaps(incidents: list[Facts]) -> list[float]:
+    """Hours the service ran between failures: incidents' [start, resolution]
+    intervals merged where they overlap, then the gaps between them. Never negative."""
+    merged: list[list[datetime]] = []
+    for f in sorted(incidents, key=lambda f: f.started_at):
+        end = max(f.resolved_at or f.closed_at or f.started_at, f.started_at)
+        if merged and f.started_at <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([f.started_at, end])
+    return [(nxt[0] - prev[1]) / timedelta(hours=1) for prev, nxt in zip(merged, merged[1:])]
+
+
 def mtbf_hours(incidents: list[Facts]) -> float | None:
-    """Mean time from one incident's resolution to the next one's start, same service."""
-    ordered = sorted(incidents, key=lambda f: f.started_at)
-    gaps = [(nxt.started_at - (prev.resolved_at or prev.started_at)) / timedelta(hours=1) for prev, nxt in zip(ordered, ordered[1:])]
-    return _mean(gaps)
+    """Mean time between failures of one service (seed 003): the mean of `failure_gaps`."""
+    return _mean(failure_gaps(incidents))
 
 
 def is_night(at: datetime, night: tuple[int, int] = NIGHT) -> bool:
@@ -236,18 +271,20 @@ def build(
     night: tuple[int, int] = NIGHT,
     zones: dict[str, str] | None = None,
 ) -> Report:
-    """The report over incidents that started in [until - since, until]."""
+    """The report over incidents that started in [until - since, until]; drills apart."""
     start = until - since if since else None
-    chosen = [f for f in incidents if (start is None or f.started_at >= start) and f.started_at <= until]
+    window = [f for f in incidents if (start is None or f.started_at >= start) and f.started_at <= until]
+    chosen = [f for f in window if not f.drill]
     team_of = lambda service: (teams or {}).get(service) or "unassigned"  # noqa: E731
     items = [(f.service, status) for f in chosen for status in f.action_items.values()]
     return Report(
         since=start,
         until=until,
         overall=durations(chosen),
-        by_severity={k: durations(v) for k, v in _grouped(chosen, lambda f: f.severity.value).items()},
+        by_severity={k: durations(v) for k, v in _grouped(chosen, lambda f: f.peak.value).items()},
         by_service={k: durations(v) for k, v in _grouped(chosen, lambda f: f.service).items()},
         mtbf_hours={k: mtbf_hours(v) for k, v in _grouped(chosen, lambda f: f.service).items()},
+        mtbf_gaps={k: len(failure_gaps(v)) for k, v in _grouped(chosen, lambda f: f.service).items()},
         on_call=on_call_load(chosen, night, zones),
         postmortems=postmortem_completion(chosen),
         action_items=close_rates(("all", status) for _, status in items).get("all", CloseRate(total=0, done=0, rate=None)),
@@ -255,10 +292,18 @@ def build(
         action_items_by_service=close_rates(items),
         alert_fatigue=alert_fatigue(chosen),
         trend=trend(chosen),
+        people=learning.person_roles(chosen),
+        waivers=learning.waivers(chosen),
+        drills=learning.drills(window),
     )
 
 
 # --- rendering ----------------------------------------------------------------------
+
+
+def _counted(value: float | None, n: int | None) -> str:
+    """A mean with the count it is over: `12.5 (n=4)`."""
+    return _fmt(value) if n is None else f"{_fmt(value)} (n={n})"
 
 
 def _fmt(value: float | None, percent: bool = False) -> str:
@@ -272,12 +317,14 @@ def tables(r: Report) -> list[tuple[str, list[str], list[list[str]]]]:
     dur_header = ["incidents", "MTTD (min)", "MTTA (min)", "time to mitigate (min)", "MTTR (min)"]
 
     def dur_row(d: Durations) -> list[str]:
-        return [str(d.incidents), _fmt(d.mttd), _fmt(d.mtta), _fmt(d.mttm), _fmt(d.mttr)]
+        return [str(d.incidents), *(_counted(getattr(d, k), d.n.get(k)) for k in FIGURES)]
 
     pm = r.postmortems
     return [
-        ("By severity", ["severity", *dur_header], [[k, *dur_row(v)] for k, v in r.by_severity.items()] + [["all", *dur_row(r.overall)]]),
-        ("By service", ["service", *dur_header, "MTBF (h)"], [[k, *dur_row(v), _fmt(r.mtbf_hours.get(k))] for k, v in r.by_service.items()]),
+        ("By peak severity", ["peak severity", *dur_header],
+         [[k, *dur_row(v)] for k, v in r.by_severity.items()] + [["all", *dur_row(r.overall)]]),
+        ("By service", ["service", *dur_header, "MTBF (h)"],
+         [[k, *dur_row(v), _counted(r.mtbf_hours.get(k), r.mtbf_gaps.get(k))] for k, v in r.by_service.items()]),
         ("On-call load", ["person", "pages", "night pages", "incidents", "hours in incidents"],
          [[k, str(v.pages), str(v.night_pages), str(v.incidents), _fmt(v.hours)] for k, v in r.on_call.items()]),
         ("Postmortems", ["required", "draft on time", "review on time", "on-time rate"],
@@ -288,16 +335,15 @@ def tables(r: Report) -> list[tuple[str, list[str], list[list[str]]]]:
          + [["all", str(r.action_items.total), str(r.action_items.done), _fmt(r.action_items.rate, True)]]),
         ("Alert fatigue", ["alert", "incidents", "notifications", "non-actionable", "non-actionable share"],
          [[a.name, str(a.incidents), str(a.notifications), str(a.non_actionable), _fmt(a.non_actionable_share, True)] for a in r.alert_fatigue]),
+        *learning.tables(r.people, r.waivers, r.drills),
     ]
 
 
 def to_markdown(r: Report) -> str:
     since = f"{r.since:%Y-%m-%d}" if r.since else "the first incident"
-    parts = [f"# Incident report, {since} to {r.until:%Y-%m-%d}\n"]
-    for title, header, rows in tables(r):
-        parts.append(f"## {title}\n")
-        parts.append("| " + " | ".join(header) + " |")
-        parts.append("|" + "---|" * len(header))
-        parts += ["| " + " | ".join(row) + " |" for row in rows]
-        parts.append("")
-    return "\n".join(parts)
+    return "\n".join([f"# Incident report, {since} to {r.until:%Y-%m-%d}\n", *(markdown_table(*table) for table in tables(r))])
+
+
+def markdown_table(title: str, header: list[str], rows: list[list[str]]) -> str:
+    lines = [f"## {title}\n", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join([*lines, *("| " + " | ".join(row) + " |" for row in rows), ""])

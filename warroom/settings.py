@@ -71,9 +71,20 @@ class Settings(BaseSettings):
     sdk_metrics_address: str | None = None
     workflow_sandbox: bool = False
 
+    ready_poller_window: timedelta = timedelta(seconds=90)  # /readyz: a worker polled this recently
+    heartbeat_url: str | None = None  # a dead-man's switch, called while the whole path works
+    heartbeat_every: timedelta = timedelta(minutes=1)
+    canary_every: timedelta | None = None  # a synthetic alert this often (off when unset): README "Canary"
+    canary_deadline: timedelta = timedelta(minutes=2)  # alert in -> page out, else page the on-call directly
+    canary_service: str = "warroom-canary"
+    canary_target: str = "warroom-canary"  # who the canary's page reaches (a chat user id)
+    canary_token: SecretStr | None = None  # with tokens configured: one with the ingest scope
+    canary_routing_key: SecretStr | None = None  # PagerDuty Events v2 key paged when a canary misses
+
     _durations = field_validator(
-        "monitoring_window", "postmortem_draft_due", "postmortem_review_due", mode="before"
-    )(lambda v: parse_duration(v))
+        "monitoring_window", "postmortem_draft_due", "postmortem_review_due", "ready_poller_window", "heartbeat_every",
+        "canary_every", "canary_deadline", mode="before",
+    )(lambda v: None if v is None or v == "" else parse_duration(v))
 
     @property
     def ui_base(self) -> str:

@@ -12,9 +12,11 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.archive import ArchiveActivities
+from activities.canary import CanaryActivities
 from activities.changes import ChangeActivities
 from activities.chat import ChatActivities, ChatBackend, LocalChat
 from activities.followup import FollowUpActivities
+from activities.heartbeat import HeartbeatActivities
 from activities.jira_tracker import JiraTracker
 from activities.pagerduty import PagerDutyEvents
 from activities.paging import Pager, PagingActivities
@@ -31,11 +33,15 @@ from store.db import Database
 from store.identities import Identities
 import warroom
 from warroom.settings import Settings
+from worker.metrics import WorkerMetrics
+from workflows.canary import CanaryWorkflow
 from workflows.changes import ChangesWorkflow
 from workflows.followup import FollowUpWorkflow
+from workflows.heartbeat import HeartbeatWorkflow
 from workflows.incident import IncidentWorkflow
+from workflows.maintenance import MaintenanceWindowWorkflow
 
-WORKFLOWS = [IncidentWorkflow, FollowUpWorkflow, ChangesWorkflow]
+WORKFLOWS = [IncidentWorkflow, FollowUpWorkflow, ChangesWorkflow, MaintenanceWindowWorkflow, HeartbeatWorkflow, CanaryWorkflow]
 
 
 def build_activities(settings: Settings, client: Client) -> list[Callable[..., Any]]:
@@ -48,6 +54,8 @@ def build_activities(settings: Settings, client: Client) -> list[Callable[..., A
     link_secret = settings.link_secret.get_secret_value() if settings.link_secret else None
     postmortems = PostmortemActivities(Database(settings.database), settings.gateway_url, link_secret)
     followup = FollowUpActivities(client, settings, chat, tracker, Database(settings.database))
+    routing = RoutingActivities(client, settings)
+    canary = CanaryActivities(client, settings)
     return [
         chat_acts.open_channel,
         chat_acts.post_to_channel,
@@ -65,12 +73,18 @@ def build_activities(settings: Settings, client: Client) -> list[Callable[..., A
         postmortems.write_postmortem_draft,
         postmortems.check_postmortem,
         ArchiveActivities(Database(settings.database)).archive_incident,
-        RoutingActivities(client, settings).route_alerts_onward,
+        routing.route_alerts_onward,
+        routing.release_held_alerts,
         SignalActivities(PrometheusAPI(settings.prometheus_url) if settings.prometheus_url else None).take_signal_snapshot,
+        followup.file_untracked_action_items,
         followup.collect_action_items,
         followup.sync_action_items,
         followup.remind_overdue_owner,
         followup.record_follow_up,
+        HeartbeatActivities(settings.heartbeat_url, Database(settings.database)).send_heartbeat,
+        canary.send_canary_alert,
+        canary.check_canary,
+        canary.page_canary_missed,
     ]
 
 
@@ -138,5 +152,6 @@ def build_worker(client: Client, settings: Settings, **options: Any) -> Worker:
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
         activities=build_activities(settings, client),
+        interceptors=[WorkerMetrics()],
         **{"workflow_runner": workflow_runner(settings), **options},
     )

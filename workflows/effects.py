@@ -34,6 +34,7 @@ LOCAL = {Operation.LIST_RECENT_CHANGES}
 ACTIVITIES: dict[Operation, Callable[..., Any]] = {
     Operation.OPEN_CHANNEL: ChatActivities.open_channel,
     Operation.POST: ChatActivities.post_to_channel,
+    Operation.ANNOUNCE: ChatActivities.post_to_channel,
     Operation.SET_TOPIC: ChatActivities.set_channel_topic,
     Operation.BOOKMARK: ChatActivities.bookmark_channel,
     Operation.ARCHIVE_CHANNEL: ChatActivities.archive_channel,

@@ -20,6 +20,9 @@ STEP = {"start_to_close_timeout": timedelta(minutes=2), "retry_policy": RetryPol
 class FollowUpWorkflow:
     @workflow.run
     async def run(self) -> FollowUpSummary:
+        await workflow.execute_activity_method(
+            FollowUpActivities.file_untracked_action_items, summary="File archived incidents' untracked action items", **STEP
+        )
         items = await workflow.execute_activity_method(
             FollowUpActivities.collect_action_items, summary="List action items of open and archived incidents", **STEP
         )

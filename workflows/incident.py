@@ -24,8 +24,10 @@ with workflow.unsafe.imports_passed_through():
     from activities.policy import PolicyActivities
     from client.search_attributes import CHANNEL, COMMANDER, DECLARED_AT, PHASE, SEARCH_ATTRIBUTES, SERVICE, SEVERITY
     from warroom import models as m
+    from warroom.responders import Receipt
     from warroom.changes import CHANGE_RECORDED
     from warroom.pagerduty_events import SIGNAL as PAGER_EVENT, PagerEvent
+    from warroom.observability import DEADLINE_LATENESS
     from warroom.policy import Policy
 # The incident rules are workflow code: in the sandbox (tests, replays) they are
 # imported into it like this module, so a clock or random call in them fails.
@@ -40,6 +42,14 @@ MAX_HISTORY_EVENTS = 3_000
 MAX_MESSAGES_PER_RUN = 1_000
 # Deadlines due within this much of each other fire together: no millisecond timers.
 TIMER_GRANULARITY = timedelta(seconds=1)
+
+
+def _record_lateness(late: timedelta) -> None:
+    """How long after its due time a deadline was acted on (a reminder, a page
+    step, a window): timer slack, plus any time without a worker. Not on replay."""
+    workflow.metric_meter().create_histogram_float(
+        DEADLINE_LATENESS, "Deadlines (reminders, page steps, windows) acted on after their due time", "s"
+    ).record(max(late.total_seconds(), 0.0))
 
 
 def _message_handlers(cls: type) -> type:
@@ -104,6 +114,7 @@ class IncidentWorkflow:
             self._start_effects()
             fired = await self._sleep_until_next_deadline()
             if fired:  # deadlines a moment after the one whose timer fired fire with it
+                _record_lateness(workflow.now() - fired)
                 life.fire_due(fired + TIMER_GRANULARITY, workflow.now())
         self._show()
         if self.timer:
@@ -289,7 +300,7 @@ class IncidentWorkflow:
         s = self.life.state
         if isinstance(outcome, AlertRouting):
             return outcome
-        return m.Receipt(incident_id=s.id, phase=s.phase, severity=s.severity, text=outcome)
+        return Receipt(incident_id=s.id, phase=s.phase, severity=s.severity, text=outcome)
 
     @workflow.signal(name=CHANGE_RECORDED)
     async def change_recorded(self, change: m.Change) -> None:

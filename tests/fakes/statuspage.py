@@ -111,6 +111,10 @@ class FakeStatuspage:
     def _invalid(self, body: dict[str, Any], creating: bool) -> str | None:
         if creating and not body.get("name"):
             return "Name can't be blank"
+        if len(body.get("name") or "") > 255:
+            return "Name is too long (maximum is 255 characters)"
+        if len(body.get("body") or "") > 25000:
+            return "Body is too long (maximum is 25000 characters)"
         if body.get("status") and body["status"] not in STATUSES:
             return f"Status {body['status']} is not included in the list"
         unknown = [c for c in body.get("component_ids") or [] if c not in self.components]
@@ -123,6 +127,7 @@ class FakeStatuspage:
     def _apply(self, incident: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
         status = body.get("status", incident["status"])
         incident["status"] = status
+        incident["name"] = body.get("name") or incident["name"]
         incident["impact"] = body.get("impact_override", incident["impact"])
         for cid, state in (body.get("components") or {}).items():
             self.components[cid]["status"] = state

@@ -1,9 +1,13 @@
 """Prometheus Alertmanager webhook v4, and Grafana unified alerting (the same
 format plus `orgId`, `title`, `values` and dashboard/panel URLs).
 
-One notification is one alert group (`groupKey`): the group is the dedup key,
-so a storm of related alerts is one incident, and each alert's `fingerprint`
-keeps its own counters inside it.
+One notification is one alert group: the group is the dedup key, so a storm of
+related alerts is one incident, and each alert's `fingerprint` keeps its own
+counters inside it. A `groupKey` is only unique within one Alertmanager (with
+an empty `group_by` every Alertmanager sends `{}:{}`), so the key names its
+sender: the `externalURL` and `receiver` (Grafana: `orgId` and `externalURL`).
+Senders older than the `fingerprint` field (Alertmanager < 0.20, early
+Grafana 8) get the one Alertmanager computes from the alert's labels.
 """
 
 from __future__ import annotations
@@ -13,19 +17,23 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from warroom.intake.common import Intake, Lenient, event, impact, severity, text, timestamp, validate
+from warroom.intake import grafana_legacy
+from warroom.intake.common import (
+    Intake, Lenient, event, fingerprint, impact, scoped, service_from, severity, text, timestamp, validate,
+)
 
 
 class AlertmanagerAlert(Lenient):
-    status: Literal["firing", "resolved"]
+    status: Literal["firing", "resolved"] | None = Field(None, description="absent in old Alertmanagers: then the group's")
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)
     startsAt: datetime | None = None
     endsAt: datetime | None = None
     generatorURL: str | None = None
-    fingerprint: str = Field(min_length=1)
+    fingerprint: str | None = Field(None, description="absent before Alertmanager 0.20: computed from the labels")
     # Grafana only
     values: dict[str, Any] | None = None
+    valueString: str | None = None
     dashboardURL: str | None = None
     panelURL: str | None = None
 
@@ -45,15 +53,19 @@ class AlertmanagerNotification(Lenient):
 
 
 def parse(body: Any) -> Intake:
-    return _parse(validate(AlertmanagerNotification, body, "Alertmanager webhook"), "alertmanager")
+    n = validate(AlertmanagerNotification, body, "Alertmanager webhook")
+    return _parse(n, "alertmanager", scoped(n.externalURL, n.receiver, n.groupKey))
 
 
 def parse_grafana(body: Any) -> Intake:
-    return _parse(validate(AlertmanagerNotification, body, "Grafana webhook"), "grafana")
+    """Unified alerting (Grafana 8+), or legacy dashboard alerting (`ruleId`, `state`)."""
+    if grafana_legacy.is_legacy(body):
+        return grafana_legacy.parse(body)
+    n = validate(AlertmanagerNotification, body, "Grafana webhook")
+    return _parse(n, "grafana", scoped(f"org-{n.orgId}" if n.orgId is not None else None, n.externalURL, n.groupKey))
 
 
-def _parse(n: AlertmanagerNotification, source: str) -> Intake:
-    key = f"{n.orgId}:{n.groupKey}" if source == "grafana" and n.orgId is not None else n.groupKey
+def _parse(n: AlertmanagerNotification, source: str, key: str) -> Intake:
     return Intake(alerts=[_alert(n, a, source, key) for a in n.alerts], truncated=n.truncatedAlerts)
 
 
@@ -63,18 +75,20 @@ def _alert(n: AlertmanagerNotification, a: AlertmanagerAlert, source: str, key: 
     summary = text(notes.get("summary") or notes.get("description") or notes.get("message") or n.title)
     if a.values:
         summary = f"{summary} ({', '.join(f'{k}={v}' for k, v in a.values.items())})".strip()
+    status = a.status or n.status
     return event(
         source=source,
         dedup_key=key,
-        fingerprint=a.fingerprint,
+        fingerprint=a.fingerprint or fingerprint(a.labels or labels),
         name=labels.get("alertname") or text(n.title, 200) or "alert",
-        status=a.status,
+        status=status,
         summary=text(summary),
-        service=labels.get("service") or labels.get("app") or labels.get("job"),
+        service=service_from(labels),
         severity=severity(labels.get("warroom_severity"), labels.get("severity"), labels.get("priority")),
         impact=impact({**labels, **notes}, summary),
         labels=labels,
         starts_at=timestamp(a.startsAt),
-        ends_at=timestamp(a.endsAt) if a.status == "resolved" else None,
+        ends_at=timestamp(a.endsAt) if status == "resolved" else None,
         url=a.panelURL or a.dashboardURL or a.generatorURL or n.externalURL,
+        runbook=text(notes.get("runbook_url"), 1000) or None,
     )

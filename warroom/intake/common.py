@@ -33,6 +33,11 @@ IMPACT_HINTS = {
     "workaround": ("workaround",),
 }
 
+# Where a service name is read from, in order. Never `job` by default: in
+# Prometheus it is usually the scrape job (`node`, `kubernetes-pods`), not a
+# service; `[routing.service_labels]` can put it back for a source.
+SERVICE_LABELS = ("service", "app")
+
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -129,3 +134,25 @@ def timestamp(value: datetime | None) -> datetime | None:
 
 def text(value: Any, limit: int = 500) -> str:
     return "" if value is None else str(value).strip()[:limit]
+
+
+def fingerprint(labels: Mapping[str, str]) -> str:
+    """Alertmanager's fingerprint of a label set (prometheus/common
+    `model.LabelSet.Fingerprint`): FNV-1a 64 over the names in sorted order,
+    each name and value followed by the byte 0xff; 16 hex digits. For senders
+    that predate the `fingerprint` field (Alertmanager < 0.20, early Grafana 8)."""
+    digest = 0xCBF29CE484222325
+    for name in sorted(labels):
+        for byte in b"".join((name.encode(), b"\xff", labels[name].encode(), b"\xff")):
+            digest = ((digest ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return f"{digest:016x}"
+
+
+def service_from(labels: Mapping[str, Any], order: tuple[str, ...] = SERVICE_LABELS) -> str | None:
+    """The first of `order` the labels carry, as the incident's service."""
+    return next((text(labels[name], 100) for name in order if labels.get(name)), None)
+
+
+def scoped(*parts: Any) -> str:
+    """A dedup key that names its sender, so two senders never share incidents."""
+    return "|".join(str(p) for p in parts if p not in (None, ""))

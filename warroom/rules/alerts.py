@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from warroom.alerts import AlertBatch, AlertRouting, OnwardAlerts, OnwardRouting
-from warroom.models import AlertRecord, Phase, Reopen, Resolve, Severity
+from warroom.models import AlertRecord, Phase, Severity
+from warroom.responders import Reopen, Resolve
 from warroom.rules.effects import Operation
 from warroom.rules.messages import ACTIVE, handles
 

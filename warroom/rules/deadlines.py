@@ -18,7 +18,7 @@ from warroom.durations import humanize
 from warroom.models import PAGERDUTY, Deadline, PageRecord, Phase, PublicStatus, Role
 from warroom.rules import wording
 from warroom.rules.effects import Operation
-from warroom.rules.messages import ACTIVE, RESOLVED
+from warroom.rules.messages import ACTIVE
 from warroom.rules.requests import ChannelArchive, PageRequest, PageResult, PageUpdate
 
 if TYPE_CHECKING:
@@ -60,6 +60,8 @@ class DeadlineRules:
                 self.remind_status_update(d, now)
             case "page":
                 self.page_step(d.reminders, now)
+            case "pages_held":
+                self.meet("pages_held", now)
             case "roles":
                 self.remind_roles(d, now)
             case "monitoring_window":
@@ -70,6 +72,8 @@ class DeadlineRules:
                 self.remind_postmortem(d, now, "review")
             case "business_day":
                 self.nudge_business_day(d, now)
+            case "executive_summary":
+                self.send_executive_summary(d, now)
             case _:
                 raise ValueError(f"unknown deadline {d.name}")
 
@@ -78,6 +82,7 @@ class DeadlineRules:
     def apply_policy(self: Lifecycle, now: datetime) -> None:
         """(Re)apply the severity's demands: bridge, cadence, paging, role reminders, postmortem duty."""
         s = self.state
+        self.note_peak_severity()
         if s.phase in ACTIVE:
             if self.rules.bridge:
                 self.open_bridge(now)
@@ -90,6 +95,7 @@ class DeadlineRules:
             if self.rules.roles_required_within and "roles" not in s.deadlines:
                 self.deadline("roles", now + self.rules.roles_required_within, "Check incident roles are staffed")
             self.check_roles_met(now)
+            self.arm_executive_summary(now)
         else:
             self.apply_postmortem_duty(now)
         self.maybe_close(now)
@@ -135,6 +141,9 @@ class DeadlineRules:
         s = self.state
         steps = self.policy.escalation(s.service)
         target = steps[step].target
+        if held := self.pages_held(now):  # a maintenance window holds pages: this one waits for its end
+            self.deadline("page", held, f"Page {target} on-call for {s.service} after maintenance", step=step)
+            return
         s.metrics.pages_sent += 1
         self.log(now, "warroom", "page", f"paging {target} on-call (step {step + 1})")
         key = self.next_key()
@@ -195,19 +204,6 @@ class DeadlineRules:
         self.apply_postmortem_duty(now)
         self.maybe_close(now)
 
-    def apply_postmortem_duty(self: Lifecycle, now: datetime) -> None:
-        """SEV1/SEV2 owe a postmortem (a submitted one stays owed); its deadlines count from resolution."""
-        s = self.state
-        s.postmortem.required = self.rules.postmortem or s.postmortem.required and s.postmortem.submitted_at is not None
-        if not (s.postmortem.required and s.metrics.resolved_at and s.phase in RESOLVED):
-            return
-        t = self.policy.timing
-        resolved = s.metrics.resolved_at
-        if s.postmortem.submitted_at is None and "postmortem_draft" not in s.deadlines:
-            self.deadline("postmortem_draft", resolved + t.postmortem_draft_due, "Postmortem draft due", ahead=t.remind_before)
-        if s.postmortem.reviewed_at is None and "postmortem_review" not in s.deadlines:
-            self.deadline("postmortem_review", resolved + t.postmortem_review_due, "Postmortem review due", ahead=t.remind_before)
-
     def remind_postmortem(self: Lifecycle, d: Deadline, now: datetime, what: str) -> None:
         """Ahead of the deadline the owner; from then on owner and commander, every `overdue_every`."""
         s = self.state
@@ -233,4 +229,5 @@ class DeadlineRules:
             for d in self.pending():
                 s.deadlines.pop(d.name)
             self.log(now, "warroom", "closed", "incident closed")
+            self.announce(wording.announcement(s, "closed"))
             self.archive()

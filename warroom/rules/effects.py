@@ -21,6 +21,7 @@ class Operation(StrEnum):
 
     OPEN_CHANNEL = "chat.open_channel"
     POST = "chat.post_to_channel"
+    ANNOUNCE = "chat.announce"  # a post to a stakeholder channel, not the incident's
     SET_TOPIC = "chat.set_channel_topic"
     BOOKMARK = "chat.bookmark_channel"
     ARCHIVE_CHANNEL = "chat.archive_channel"

@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from warroom.durations import humanize
-from warroom.models import Bridge, Change, Deadline, Phase, Reopen
+from warroom.models import Bridge, Change, Deadline, Phase
+from warroom.responders import Reopen
 from warroom.rules import wording
 from warroom.rules.effects import Operation
 from warroom.rules.requests import ChannelBookmark, RecentChanges, SnapshotRequest

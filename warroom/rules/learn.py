@@ -1,15 +1,24 @@
 """Learn: action items in the tracker, the postmortem draft, its blameless
 check and review, and the archive record once the incident closes. Part of
-`Lifecycle`."""
+`Lifecycle`.
+
+The postmortem duty follows the incident's peak severity: a SEV1 downgraded to
+SEV3 still owes one, unless its commander waives it with a reason. A review
+records the action items it agreed, or why no action is needed (seed 001: "A
+post-mortem without action items is a waste"). Items agreed after closure go
+through the archive and the follow-up workflow (`gateway/late_items.py`)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from warroom.models import ActionItem, ActionItemRequest, DraftPostmortem, Phase, PostmortemEvent, Role
+from warroom.models import PAGERDUTY, ActionItem, IncidentState, Phase, Role, Severity, TimelineEntry
+from warroom.responders import ActionItemRequest, DraftPostmortem, PostmortemEvent
+from warroom.people import Person
+from warroom.report import people
 from warroom.rules.effects import Effect, Operation
-from warroom.rules.messages import Refused, checks, handles
+from warroom.rules.messages import RESOLVED, Refused, checks, handles
 from warroom.rules.requests import (
     ArchiveRequest, ChannelPost, CheckRequest, CheckResult, DirectMessage, DraftRef, DraftRequest, TrackerItem, TrackerRef,
 )
@@ -23,15 +32,14 @@ class LearnRules:
 
     @checks("action_item")
     def check_action_item(self: Lifecycle, msg: ActionItemRequest) -> None:
-        if msg.due < self.state.metrics.declared_at.date():
-            raise Refused(f"due date {msg.due} is before the incident began")
+        check_due(self.state, msg)
 
     @handles("action_item")
     def on_action_item(self: Lifecycle, msg: ActionItemRequest, now: datetime) -> str:
         s = self.state
-        item = ActionItem(number=len(s.action_items) + 1, title=msg.title, owner=msg.owner, due=msg.due)
+        item = ActionItem(number=len(s.action_items) + 1, title=msg.title, owner=msg.owner, due=msg.due, addresses=msg.addresses)
         s.action_items.append(item)
-        self.log(now, msg.by, "action_item", f"action item {item.number}: {item.title} (owner {item.owner}, due {item.due})")
+        self.log(now, msg.by, "action_item", item_text(item))
 
         def created(ref: TrackerRef) -> None:
             item.tracker_key, item.tracker_url = ref.key, ref.url
@@ -39,48 +47,85 @@ class LearnRules:
                 self.log(now, "warroom", "action_item", f"{ref.key} is unassigned: {ref.unassigned}; assign {item.owner} by hand")
 
         owner = self.policy.people.get(item.owner)
-
         self.effect(
-            Operation.CREATE_ACTION_ITEM,
-            TrackerItem(
-                incident_id=s.id, number=item.number, title=item.title, owner=item.owner, due=item.due,
-                severity=s.severity, description=self.action_item_description(),
-                assignee=owner.jira if owner else None, assignee_email=owner.email if owner else None,
-            ),
-            f"Create action item {item.number} in tracker",
-            then=created,
+            Operation.CREATE_ACTION_ITEM, tracker_item(s, item, owner=owner), f"Create action item {item.number} in tracker", then=created,
         )
         return f"action item {item.number} recorded"
 
-    def action_item_description(self: Lifecycle) -> str:
+    # --- the postmortem duty ---------------------------------------------------------
+
+    def note_peak_severity(self: Lifecycle) -> None:
         s = self.state
-        parts = [f"Follow-up of incident {s.id} ({s.title}).", s.links.get("Temporal UI", "")]
-        if s.postmortem.draft_link:
-            parts.append(f"Postmortem: {s.postmortem.draft_link}")
-        return " ".join(p for p in parts if p)
+        s.peak_severity = min(s.peak_severity or s.severity, s.severity, key=lambda sev: sev.rank)
+
+    @property
+    def peak(self: Lifecycle) -> Severity:
+        return self.state.peak_severity or self.state.severity
+
+    def apply_postmortem_duty(self: Lifecycle, now: datetime) -> None:
+        """The peak severity's duty, unless waived (a submitted one stays owed);
+        its deadlines count from resolution."""
+        s = self.state
+        pm = s.postmortem
+        owed = self.rules.postmortem or self.policy.for_severity(self.peak).postmortem and not pm.waived
+        pm.required = owed or pm.required and pm.submitted_at is not None
+        if not (pm.required and s.metrics.resolved_at and s.phase in RESOLVED):
+            return
+        t = self.policy.timing
+        resolved = s.metrics.resolved_at
+        if pm.submitted_at is None and "postmortem_draft" not in s.deadlines:
+            self.deadline("postmortem_draft", resolved + t.postmortem_draft_due, "Postmortem draft due", ahead=t.remind_before)
+        if pm.reviewed_at is None and "postmortem_review" not in s.deadlines:
+            self.deadline("postmortem_review", resolved + t.postmortem_review_due, "Postmortem review due", ahead=t.remind_before)
 
     # --- the postmortem ---------------------------------------------------------------
 
     @checks("postmortem")
     def check_postmortem(self: Lifecycle, msg: PostmortemEvent) -> None:
-        pm = self.state.postmortem
-        if msg.event == "reviewed" and pm.submitted_at is None:
-            raise Refused("postmortem has not been submitted yet")
-        if msg.event == "reviewed" and pm.reviewed_at is not None:
-            raise Refused("postmortem was already reviewed")
+        s, pm = self.state, self.state.postmortem
+        if msg.event == "reviewed":
+            if pm.submitted_at is None:
+                raise Refused("postmortem has not been submitted yet")
+            if pm.reviewed_at is not None:
+                raise Refused("postmortem was already reviewed")
+            if not s.action_items and not msg.no_action:
+                raise Refused(
+                    "a review records the action items it agreed: add them first (`warroom action-item`), "
+                    "or say why no action is needed (--no-action REASON)"
+                )
+        if msg.event == "waived":
+            commander = s.roles.get(Role.COMMANDER)
+            if msg.by != commander:
+                raise Refused(f"only the incident commander ({commander or 'none assigned'}) can waive the postmortem")
+            if not msg.reason:
+                raise Refused("a waiver needs a reason (--reason)")
+            if not pm.required:
+                raise Refused("no postmortem is owed")
+            if self.rules.postmortem:
+                raise Refused(f"a {s.severity} incident owes a postmortem; only the duty a downgrade left can be waived")
+            if pm.submitted_at is not None:
+                raise Refused("the postmortem is already submitted; record its review instead")
 
     @handles("postmortem")
     def on_postmortem(self: Lifecycle, msg: PostmortemEvent, now: datetime) -> str:
-        pm = self.state.postmortem
+        s, pm = self.state, self.state.postmortem
         if msg.event == "submitted":
             pm.submitted_at, pm.submitted_link = now, msg.link or pm.submitted_link
             self.meet("postmortem_draft", now)
             text = "postmortem draft submitted" + (f": {msg.link}" if msg.link else "")
             self.check_blameless(pm.submitted_link or pm.draft_link, now)
-        else:
+        elif msg.event == "reviewed":
             pm.reviewed_at = now
+            pm.agreed_items = [i.number for i in s.action_items]
+            pm.no_action = msg.no_action
             self.meet("postmortem_review", now)
-            text = "postmortem reviewed"
+            agreed = f"agreed action items {', '.join(map(str, pm.agreed_items))}" if pm.agreed_items else ""
+            text = "; ".join(p for p in ("postmortem reviewed", agreed, msg.no_action and f"no action needed: {msg.no_action}") if p)
+        else:
+            pm.waived, pm.required = msg.reason, False
+            for name in ("postmortem_draft", "postmortem_review"):
+                s.deadlines.pop(name, None)
+            text = f"postmortem waived (peak {self.peak}, now {s.severity}): {msg.reason}"
         self.log(now, msg.by, "postmortem", text)
         self.maybe_close(now)
         return text
@@ -138,10 +183,53 @@ class LearnRules:
                     self.log(now, "warroom", "blameless", str(finding))
 
         self.effect(
-            Operation.CHECK_POSTMORTEM, CheckRequest(incident_id=self.state.id, link=link),
+            Operation.CHECK_POSTMORTEM, CheckRequest(incident_id=self.state.id, link=link, participants=participants(self.state)),
             "Check postmortem for blameful wording", then=checked,
         )
 
     def archive(self: Lifecycle) -> None:
         """The closed incident's record, after every other effect (the workflow holds it back until then)."""
         self.effect(Operation.ARCHIVE_INCIDENT, ArchiveRequest(state=self.state), "Archive incident record")
+
+
+def item_text(item: ActionItem) -> str:
+    """An action item as the timeline records it."""
+    factor = f"; addresses: {item.addresses}" if item.addresses else ""
+    return f"action item {item.number}: {item.title} (owner {item.owner}, due {item.due}{factor})"
+
+
+def tracker_item(s: IncidentState, item: ActionItem, label: str | None = None, owner: Person | None = None) -> TrackerItem:
+    """The tracker's issue for an action item, during the incident or after its closure;
+    the owner's tracker account when the people directory knows them."""
+    parts = [f"Follow-up of incident {s.id} ({s.title}).", s.links.get("Temporal UI", "")]
+    if item.addresses:
+        parts.append(f"Addresses: {item.addresses}.")
+    if s.postmortem.draft_link:
+        parts.append(f"Postmortem: {s.postmortem.draft_link}")
+    return TrackerItem(
+        incident_id=s.id, number=item.number, title=item.title, owner=item.owner, due=item.due, severity=s.severity,
+        description=" ".join(p for p in parts if p), label=label,
+        assignee=owner.jira if owner else None, assignee_email=owner.email if owner else None,
+    )
+
+
+def participants(s: IncidentState) -> list[str]:
+    """The incident's people, from its timeline, roles and pages: names the blameless
+    check looks for (handles like "bob" that no capital letter gives away)."""
+    machines = {"api", "slack", "unknown", PAGERDUTY}
+    return sorted(set(people(s)) - machines)
+
+
+def check_due(s: IncidentState, msg: ActionItemRequest) -> None:
+    if msg.due < s.metrics.declared_at.date():
+        raise Refused(f"due date {msg.due} is before the incident began")
+
+
+def add_after_closure(s: IncidentState, msg: ActionItemRequest, now: datetime) -> ActionItem:
+    """An action item agreed after the incident closed (the review meeting's, say),
+    added to its archived record; the follow-up workflow files it in the tracker."""
+    check_due(s, msg)
+    item = ActionItem(number=len(s.action_items) + 1, title=msg.title, owner=msg.owner, due=msg.due, addresses=msg.addresses)
+    s.action_items.append(item)
+    s.timeline.append(TimelineEntry(at=now, actor=msg.by, kind="action_item", text=item_text(item) + " (after closure)"))
+    return item

@@ -20,29 +20,39 @@ from pydantic import BaseModel
 
 from warroom.metrics import Metrics
 from warroom.models import (
-    PAGERDUTY, Acknowledge, Assign, Impact, IncidentInput, IncidentState, Message, Mitigate, MitigationAction,
-    MitigationRecord, Note, Phase, PublicStatus, Reopen, Resolve, Role, SeverityChange, StatusUpdate, TimelineEntry,
+    PAGERDUTY, Impact, IncidentInput, IncidentState, MitigationAction, MitigationRecord, Phase, PublicStatus, Role, TimelineEntry,
+)
+from warroom.responders import (
+    Acknowledge, Assign, Message, Mitigate, Note, Reopen, Resolve, SeverityChange, StatusUpdate,
 )
 from warroom.durations import humanize
 from warroom.policy import Policy, SeverityPolicy
 from warroom.rules import wording
 from warroom.rules.alerts import AlertRules
+from warroom.rules.canary import CanaryRules
 from warroom.rules.deadlines import DeadlineRules
+from warroom.rules.drills import DrillRules, with_runbook
+from warroom.drills import marked
 from warroom.rules.effects import Effect, Operation
 from warroom.rules.evidence import EvidenceRules
 from warroom.rules.hours import BusinessHoursRules
 from warroom.rules.learn import LearnRules
+from warroom.rules.maintenance import MaintenanceRules
+from warroom.rules.public import PublicRules
 from warroom.rules.messages import MESSAGES, Refused, allowed_move, checks, handles
 from warroom.rules.people import PeopleRules
 from warroom.rules.requests import (
-    ArchiveRequest, ChannelArchive, ChannelBookmark, ChannelInvite, ChannelPost, ChannelTopic, DraftRequest, FirstPost,
-    OpenChannel, PageRequest, StatusPost,
+    ArchiveRequest, ChannelArchive, ChannelBookmark, ChannelInvite, ChannelPost, ChannelTopic, DraftRequest,
+    FirstPost, OpenChannel, PageRequest,
 )
 
 ROLLBACK_CHECKLIST = ["no_irreversible_migrations", "no_irreversible_side_effects", "known_good_target"]
 
 
-class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules, PeopleRules, BusinessHoursRules):
+class Lifecycle(
+    AlertRules, CanaryRules, DeadlineRules, EvidenceRules, LearnRules, MaintenanceRules, PublicRules, DrillRules, PeopleRules,
+    BusinessHoursRules,
+):
     def __init__(self, state: IncidentState, policy: Policy):
         self.state = state
         self.policy = policy
@@ -61,8 +71,9 @@ class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules, PeopleRule
         severity = inp.severity or classified
         state = IncidentState(
             id=incident_id, title=inp.title, service=inp.service, severity=severity, phase=Phase.TRIAGE,
-            impact=inp.impact, source=inp.source, recurrence_of=inp.recurrence_of, links=links,
-            metrics=Metrics(started_at=min(inp.started_at or now, now), declared_at=now),
+            impact=inp.impact, source=inp.source, recurrence_of=inp.recurrence_of, canary=inp.canary,
+            links=with_runbook(links, inp, policy), drill=inp.drill,
+            metrics=Metrics(started_at=min(inp.started_at or now, now), declared_at=now, start_known=inp.started_at is not None),
         )
         life = cls(state, policy)
         people = policy.people
@@ -83,6 +94,8 @@ class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules, PeopleRule
         """Seed 003 phase 2: channel (with the first update), suspects, status
         page banner, golden signals, people and the update cadence."""
         s = self.state
+        if s.canary:
+            return self.mobilize_canary(now)
         first = self.update_text("Investigating", s.impact.description or s.title, now)
         key = self.next_key()
         self.effect(
@@ -99,8 +112,10 @@ class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules, PeopleRule
             key=key,
         )
         self.list_recent_changes(now)
-        self.publish(PublicStatus.INVESTIGATING, now)
+        self.go_public_if_due(now)
+        self.announce(wording.announcement(s, "declared"))
         self.snapshot_signals("declaration", now)
+        self.brief(now)
         self.apply_policy(now)
 
     def _channel_opened(self, ref: Any) -> None:
@@ -184,6 +199,8 @@ class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules, PeopleRule
         text = f"{by} acknowledged" + (" in PagerDuty" if in_pager else "") + ("" if first else " too")
         if self.new_commander(by, now):
             text += " and is incident commander"
+        if first and self.go_public_if_due(now):
+            text += "; the incident is public on the status page now"
         self.log(now, by, "acknowledge", text)
         self.post(f":eyes: {text}.", "Post acknowledgement")
         self.refresh_topic()
@@ -227,10 +244,10 @@ class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules, PeopleRule
         s.last_update = msg.message
         s.metrics.updates_posted += 1
         self.log(now, msg.by, "update", f"{status.value}: {msg.message}")
+        public = self.take_update(msg, now)
         self.post(self.update_text(status.value.title(), msg.message, now), "Post status update")
-        self.publish(status, now, cause=msg.message)
         self.arm_cadence(now)
-        return f"update posted ({status.value})"
+        return f"update posted ({status.value}){public}"
 
     @handles("escalate")
     def on_escalate(self, msg: SeverityChange, now: datetime) -> str:
@@ -247,7 +264,10 @@ class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules, PeopleRule
         self.log(now, msg.by, "severity", text)
         self.post(f":rotating_light: {text} (by {msg.by})", f"Announce {verb} to {msg.severity}")
         self.refresh_topic()
+        self.announce(wording.announcement(s, text))
         self.apply_policy(now)
+        if not self.go_public_if_due(now) and self.is_public:
+            self.publish(s.public_status or PublicStatus.INVESTIGATING, now, quiet=True)  # components follow the severity
         return text
 
     @handles("resolve")
@@ -257,13 +277,14 @@ class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules, PeopleRule
         s.metrics.resolved_at = now
         if s.metrics.mitigated_at is None:
             s.metrics.mitigated_at = now
-        for name in ("status_update", "page", "roles"):
+        for name in ("status_update", "page", "roles", "executive_summary"):
             s.deadlines.pop(name, None)
         window = self.policy.timing.monitoring_window
         self.deadline("monitoring_window", now + window, f"{humanize(window)} monitoring window")
         self.log(now, msg.by, "resolve", f"resolved: {msg.summary}; monitoring for {humanize(window)}")
         self.post(self.update_text("Monitoring", msg.summary, now), "Post resolution update")
         self.publish(PublicStatus.MONITORING, now)
+        self.announce(wording.announcement(s, f"resolved: {msg.summary}"))
         self.update_pager("resolve")
         self.snapshot_signals("resolve", now)
         self.apply_postmortem_duty(now)
@@ -297,9 +318,13 @@ class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules, PeopleRule
         self.outbox.append(Effect(operation, request, summary, key or self.next_key(), then, failed))
 
     def ready(self, effect: Effect) -> BaseModel | None:
-        """The effect's request as it goes out now, or None to skip it: channel
-        operations get the channel opened since they were queued (those that
-        need one are skipped without); the channel opens with the topic and
+        """The effect's request as it goes out now, or None to skip it; a drill's as a drill sends it."""
+        req = self._ready(effect)
+        return self.as_drill(effect, req) if req is not None and self.state.drill else req
+
+    def _ready(self, effect: Effect) -> BaseModel | None:
+        """Channel operations get the channel opened since they were queued (those
+        that need one are skipped without); the channel opens with the topic and
         people of that moment; records take the state as it is by then."""
         req = effect.request
         if isinstance(req, OpenChannel):
@@ -308,7 +333,7 @@ class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules, PeopleRule
             if not (link := self.state.postmortem.draft_link):
                 return None
             req = req.model_copy(update={"text": wording.draft_link(self.state.id, link)})
-        if isinstance(req, ChannelPost):
+        if effect.operation is Operation.POST:
             return req.model_copy(update={"channel": self.state.channel})
         if isinstance(req, PageRequest):
             return req.model_copy(update={"channel": self.state.channel})
@@ -326,34 +351,13 @@ class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules, PeopleRule
         key = self.next_key()
         self.effect(Operation.POST, ChannelPost(incident_id=s.id, channel=s.channel, text=text, idempotency_key=key), summary, key=key)
 
-    def publish(self, status: PublicStatus, now: datetime, cause: str = "") -> None:
-        s = self.state
-        if not self.rules.public and s.status_page is None:
-            return
-        s.public_status = status
-
-        def published(ref: Any) -> None:
-            s.status_page = ref
-
-        key = self.next_key()
-        self.effect(
-            Operation.PUBLISH_STATUS,
-            StatusPost(
-                incident_id=s.id, page_ref=s.status_page, title=s.title, service=s.service, status=status,
-                message=wording.public_wording(status, s.service, cause), impact=self.rules.status_impact,
-                components=self.policy.service(s.service).components, idempotency_key=key,
-            ),
-            f"Status page: {status.value}",
-            then=published,
-            key=key,
-        )
 
     def refresh_topic(self) -> None:
         s = self.state
         self.effect(Operation.SET_TOPIC, ChannelTopic(incident_id=s.id, channel=s.channel, topic=wording.topic(s)), "Update channel topic")
 
     def update_text(self, status: str, action: str, now: datetime) -> str:
-        return wording.update_text(self.state, self.rules.update_cadence, status, action, now)
+        return wording.update_text(self.state, self.rules.update_cadence, status, action, now, self.public_line(now))
 
     def integration_failed(self, effect: Effect, reason: str, now: datetime) -> None:
         """Record a failed side effect and tell the channel, unless chat itself failed."""
@@ -364,6 +368,7 @@ class Lifecycle(AlertRules, DeadlineRules, EvidenceRules, LearnRules, PeopleRule
             effect.failed(reason)
 
     def log(self, now: datetime, actor: str, kind: str, text: str) -> None:
+        text = marked(text) if self.state.drill else text
         self.state.timeline.append(TimelineEntry(at=now, actor=actor, kind=kind, text=text))
 
     def details(self) -> str:

@@ -20,7 +20,11 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from warroom.alerts import AlertBatch
-from warroom import models as m
+from warroom.maintenance import HoldPages
+from warroom.responders import (
+    Acknowledge, ActionItemRequest, Assign, DraftPostmortem, Mitigate, Note, PostmortemEvent, Reopen, Resolve, SeverityChange,
+    StatusUpdate,
+)
 from warroom.models import Phase
 
 OPEN = (Phase.TRIAGE, Phase.STABILIZE, Phase.VERIFY, Phase.LEARN)  # every phase but closed
@@ -84,48 +88,51 @@ class Verb:
 
 MESSAGES: dict[str, Verb] = {
     "acknowledge": Verb(
-        m.Acknowledge, "stops paging escalation; the first acknowledger becomes commander if there is none",
+        Acknowledge, "stops paging escalation; the first acknowledger becomes commander if there is none",
         moves=OUT_OF_TRIAGE, cli="ack", slack="ack",
         help="Acknowledge: stops paging; the first acknowledger becomes commander if none.",
     ),
     "assign": Verb(
-        m.Assign, "role change or handoff, into the timeline", cli="assign", slack="assign",
+        Assign, "role change or handoff, into the timeline", cli="assign", slack="assign",
         help="Assign a role or hand it off.", cli_args=("role", "user"), slack_args=("role", "user"),
     ),
     "note": Verb(
-        m.Note, "timeline entry", cli="note", slack="note",
+        Note, "timeline entry", cli="note", slack="note",
         help="Add a note to the timeline.", cli_args=("text",), slack_args=("text",),
     ),
     "mitigate": Verb(
-        m.Mitigate, "records a mitigation; a rollback is refused unless its checklist is all true",
+        Mitigate, "records a mitigation; a rollback is refused unless its checklist is all true",
         taken_in=(*ACTIVE, Phase.VERIFY), moves=OUT_OF_TRIAGE,
         refused="the incident is in learn: mitigation is over; add an action item instead",
         cli="mitigate", slack="mitigate", help="Record a mitigation; a rollback needs its whole checklist confirmed.",
         cli_args=("action",), slack_args=("action", "description"),
     ),
     "update": Verb(
-        m.StatusUpdate, "internal update to the channel, the status page follows; resets the cadence timer",
+        StatusUpdate,
+        "internal update to the channel; only `public` text (from a publisher) reaches the status page, else the"
+        " seed's wording for a change of status; resets the cadence timer",
         taken_in=ACTIVE, moves=OUT_OF_TRIAGE, refused="status updates are for open incidents; this one is in {phase}",
-        cli="update", slack="update", help="Post a status update to the channel and status page; resets the cadence.",
+        cli="update", slack="update",
+        help="Post an internal update to the channel; --public text (publishers only) goes to the status page.",
         cli_args=("status", "message"), slack_args=("status", "message"),
     ),
     "escalate": Verb(
-        m.SeverityChange, "more severe; the policy is re-applied", cli="escalate", slack="escalate",
+        SeverityChange, "more severe; the policy is re-applied", cli="escalate", slack="escalate",
         help="Raise the severity; cadence, paging, status page and postmortem follow.",
         cli_args=("severity",), slack_args=("severity", "reason"),
     ),
     "downgrade": Verb(
-        m.SeverityChange, "less severe; the policy is re-applied", cli="downgrade", slack="downgrade",
+        SeverityChange, "less severe; the policy is re-applied", cli="downgrade", slack="downgrade",
         help="Lower the severity; the policy is re-applied.", cli_args=("severity",), slack_args=("severity", "reason"),
     ),
     "resolve": Verb(
-        m.Resolve, "to verify: the monitoring window starts",
+        Resolve, "to verify: the monitoring window starts",
         taken_in=ACTIVE, moves={Phase.TRIAGE: Phase.VERIFY, Phase.STABILIZE: Phase.VERIFY},
         refused="incident is already resolved (phase {phase})", cli="resolve", slack="resolve",
         help="Resolve: status page to monitoring, the monitoring window starts.", slack_args=("summary",),
     ),
     "reopen": Verb(
-        m.Reopen, "back to stabilize",
+        Reopen, "back to stabilize",
         taken_in=(Phase.VERIFY,), moves={Phase.VERIFY: Phase.STABILIZE},
         refused="incident is not resolved, there is nothing to reopen",
         refused_in={Phase.LEARN: "incident has left verify; declare a new incident as a recurrence of this one"},
@@ -133,19 +140,25 @@ MESSAGES: dict[str, Verb] = {
         slack_args=("reason",),
     ),
     "action_item": Verb(
-        m.ActionItemRequest, "follow-up, created in the tracker", cli="action-item", slack="action-item",
+        ActionItemRequest, "follow-up, created in the tracker", cli="action-item", slack="action-item",
         help="Record a follow-up; it is created in the tracker.",
         cli_args=("title",), slack_args=("owner", "due", "title"),
     ),
     # `warroom postmortem INCIDENT submitted|reviewed|draft` sends both of these (cli/verbs.py writes it by hand).
     "postmortem": Verb(
-        m.PostmortemEvent, "draft submitted or review held; the review closes the incident once it is in learn",
+        PostmortemEvent,
+        "draft submitted, review held (with its action items or why none is needed: it closes the incident in learn),"
+        " or the commander waives a downgraded incident's postmortem with a reason",
         taken_in=RESOLVED,
         refused="a postmortem follows resolution; resolve the incident first", cli="postmortem", cli_args=("event",),
     ),
     "draft_postmortem": Verb(
-        m.DraftPostmortem, "a postmortem draft from the timeline now; its link goes to the channel or the owner",
+        DraftPostmortem, "a postmortem draft from the timeline now; its link goes to the channel or the owner",
         cli="postmortem",
+    ),
+    "hold_pages": Verb(
+        HoldPages, "no page goes out before `until` (a maintenance window started with --silence-open)",
+        taken_in=ACTIVE, refused="pages are held only for open incidents; this one is in {phase}",
     ),
     "alerts": Verb(
         AlertBatch,
@@ -163,6 +176,9 @@ AUTOMATIC: dict[str, dict[Phase, Phase]] = {
         Phase.VERIFY: Phase.LEARN,
     },
     "in learn, with no postmortem owed or its review recorded": {Phase.LEARN: Phase.CLOSED},
+    "a page-delivery canary, once its page went out (or could not)": {
+        Phase.TRIAGE: Phase.CLOSED, Phase.STABILIZE: Phase.CLOSED, Phase.VERIFY: Phase.CLOSED,
+    },
 }
 
 

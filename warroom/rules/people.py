@@ -14,7 +14,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from warroom.models import Message, Phase, Role
+from warroom.models import Phase, Role
+from warroom.responders import Message
 from warroom.pagerduty_events import PagerEvent
 from warroom.rules.effects import Operation
 from warroom.rules.messages import ACTIVE, PEOPLE

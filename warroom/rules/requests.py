@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from warroom import blameless
 from warroom.changes import ChangeWindow
 from warroom.models import ChannelRef, IncidentState, PublicStatus, Severity, StatusPageRef
+from warroom.public_state import ComponentStatus
 from warroom.signals import SignalQueries
 
 
@@ -93,12 +94,15 @@ class PageRequest(BaseModel):
     incident_url: str | None = None
     channel: ChannelRef | None = Field(None, description="the incident channel, once open: the page links it")
     idempotency_key: str
+    drill: bool = Field(False, description="a drill's page: `target` is a participant, and PagerDuty is never used")
+    canary: bool = Field(False, description="the page-delivery canary's: to its target, never through PagerDuty")
 
 
 class PageResult(BaseModel):
     user: str
     via: str
     unreached: str | None = Field(None, description="why the direct message failed, when the page went to the channel instead")
+    delivered_at: datetime | None = Field(None, description="when the pager or chat accepted it")
 
 
 class PageUpdate(BaseModel):
@@ -125,6 +129,7 @@ class DraftRef(BaseModel):
 class CheckRequest(BaseModel):
     incident_id: str
     link: str
+    participants: list[str] = Field(default_factory=list, description="the incident's people: names the check looks for")
 
 
 class CheckResult(BaseModel):
@@ -147,14 +152,18 @@ class SnapshotRequest(BaseModel):
 
 
 class StatusPost(BaseModel):
+    """One publication: the public name, the status and, unless only the name or
+    components change, a new public update's text; components with the state
+    they are in from now on (the rules decide it: both pages apply it as is)."""
+
     incident_id: str
     page_ref: StatusPageRef | None = None
-    title: str
+    title: str = Field(description="the public incident's name, never the internal title unless chosen")
     service: str
     status: PublicStatus
-    message: str
+    message: str | None = Field(description="the new public update; None: name and components only")
     impact: Literal["critical", "major", "minor", "none"] = "none"
-    components: list[str] = Field(default_factory=list)
+    components: dict[str, ComponentStatus] = Field(default_factory=dict)
     idempotency_key: str
 
 
@@ -171,10 +180,11 @@ class TrackerItem(BaseModel):
     description: str
     assignee: str | None = Field(None, description="the owner's Jira accountId (Cloud) or username (Server), if configured")
     assignee_email: str | None = Field(None, description="to find the owner's Jira account when `assignee` is not set")
+    label: str | None = Field(None, description="one more label, e.g. a drill's")
 
     @property
     def labels(self) -> list[str]:
-        return ["warroom", f"incident-{self.incident_id}", f"action-{self.number}"]
+        return ["warroom", f"incident-{self.incident_id}", f"action-{self.number}", *([self.label] if self.label else [])]
 
 
 class TrackerRef(BaseModel):

@@ -29,11 +29,27 @@ PUBLIC_WORDING = {
 
 
 def public_wording(status: PublicStatus, service: str, cause: str = "") -> str:
-    return PUBLIC_WORDING[status].format(service=service, cause=cause.rstrip(".") or "a known fault")
+    """The seed's public text for `status`. Without a cause chosen for the public,
+    "identified" says no more than that: the internal cause never goes out."""
+    if status is PublicStatus.IDENTIFIED and not cause:
+        return "The issue has been identified. We are implementing a fix."
+    return PUBLIC_WORDING[status].format(service=service, cause=cause.rstrip("."))
 
 
-def update_text(s: IncidentState, cadence: timedelta | None, status: str, action: str, now: datetime) -> str:
-    """Seed 003 §5, the internal status update template."""
+def public_line(s: IncidentState, since: datetime | None, publish_on: str, severity_public: bool) -> str:
+    """The update template's status-page line: what is public, and what is not yet."""
+    if since:
+        return f"public since {since:%H:%M UTC} ({s.public_status or s.comms.status})"
+    if s.phase not in ACTIVE:
+        return "never made public"
+    if publish_on == "manual" or not severity_public:
+        return f"not public: {s.severity} goes public only with a publisher's public text (`warroom update --public`)"
+    when = "once someone acknowledges" if s.source != "manual" or publish_on == "acknowledge" else "at declaration"
+    return f"not public yet: {s.severity} goes public {when}, or with a publisher's public text"
+
+
+def update_text(s: IncidentState, cadence: timedelta | None, status: str, action: str, now: datetime, public: str) -> str:
+    """Seed 003 §5, the internal status update template, with help needed, ETA and the status page."""
     cadence = cadence if s.phase in ACTIVE else None
     nxt = (now + cadence).strftime("%H:%M UTC") if cadence else "at resolution" if s.phase in ACTIVE else "none"
     roles = " | ".join(f"**{LABELS[r]}:** {s.roles[r]}" for r in Role if r in s.roles) or "**IC:** unassigned"
@@ -43,8 +59,28 @@ def update_text(s: IncidentState, cadence: timedelta | None, status: str, action
         f"**Severity:** {s.severity}\n"
         f"**Impact:** {s.impact.description or 'being assessed'}\n"
         f"**Current Action:** {action}\n"
+        f"**Help needed:** {s.comms.help_needed or 'none'}\n"
+        f"**ETA:** {s.comms.eta or 'unknown'}\n"
+        f"**Status page:** {public}\n"
         f"**Next Update:** {nxt}\n"
         f"{roles}"
+    )
+
+
+def announcement(s: IncidentState, what: str) -> str:
+    """A line for the announcements channel."""
+    ic = s.roles.get(Role.COMMANDER, "unassigned")
+    return f"{s.id} · {s.severity} · {s.service}: {what} (IC {ic}) · {s.title}"
+
+
+def executive_summary(s: IncidentState, customer_effect: str, next_at: datetime) -> str:
+    """Seed 003: the comms lead updates the executive team; what they need, not the channel's detail."""
+    return (
+        f":briefcase: *Executive summary: {s.id} ({s.severity}, {s.phase.value})* {s.title}\n"
+        f"**Impact:** {s.impact.description or 'being assessed'}\n"
+        f"**Customer effect:** {customer_effect}\n"
+        f"**ETA:** {s.comms.eta or 'unknown'}\n"
+        f"**Next update:** {next_at:%H:%M UTC}"
     )
 
 

@@ -132,9 +132,34 @@ def upgrade() -> None:
         sa.Column("account", sa.String(200), nullable=False, comment="the service's id for the person"),
         sa.Column("found_at", WHEN, nullable=False),
     )
+    op.create_table(
+        "alert_records",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("received_at", WHEN, nullable=False, index=True),
+        sa.Column("source", sa.String(40), nullable=False),
+        sa.Column("dedup_key", sa.Text, nullable=False),
+        sa.Column("status", sa.String(10), nullable=False),
+        sa.Column("alert", DOCUMENT, nullable=False, comment="the alert as parsed, before routing rules (warroom.alerts.AlertEvent)"),
+        sa.Column("outcome", sa.String(20), nullable=False, comment="opened, joined, ignored, dropped or held"),
+        sa.Column("incident_id", sa.String(100)),
+        sa.Column("rule", sa.String(200), comment="the routing rules that matched"),
+    )
+    op.create_table(
+        "maintenance_windows",
+        sa.Column("id", sa.String(40), primary_key=True),
+        sa.Column("service", sa.String(100), nullable=False, index=True),
+        sa.Column("starts_at", WHEN, nullable=False),
+        sa.Column("ends_at", WHEN, nullable=False, index=True),
+        sa.Column("reason", sa.Text, nullable=False),
+        sa.Column("created_by", sa.String(200), nullable=False),
+        sa.Column("silence_open", sa.Boolean, nullable=False, comment="the service's open incidents hold their pages meanwhile"),
+        sa.Column("ended_at", WHEN, comment="set when ended early by hand"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("maintenance_windows")
+    op.drop_table("alert_records")
     for table in ("action_item_statuses", "follow_up_runs", "postmortem_drafts", "incidents"):
         op.drop_table(table)
     for table in ("identities", "status_page_components", "status_page_updates", "status_page_incidents", "tracker_issues",
