@@ -91,7 +91,10 @@ async def test_an_acknowledgement_in_pagerduty_stops_escalation_and_sets_the_com
     state = await w.state(handle)
     assert state.roles["commander"] == "alice", "PagerDuty user PXPGF42 is alice"
     assert "page" not in state.deadlines and state.metrics.acknowledged_at is not None
-    assert state.timeline[-1].text == "alice acknowledged in PagerDuty and is incident commander"
+    # An acknowledgement by a person is what makes an alert-opened SEV2 public.
+    assert state.timeline[-1].text == (
+        "alice acknowledged in PagerDuty and is incident commander; the incident is public on the status page now"
+    )
     await w.env.sleep(timedelta(minutes=11))
     assert [p.step for p in (await w.state(handle)).pages] == [0], "no further escalation step"
 
