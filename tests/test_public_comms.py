@@ -176,8 +176,8 @@ async def test_components_follow_severity_changes_of_a_public_incident(public):
 
 async def test_the_announcements_channel_gets_exactly_its_lines(env, tmp_path):
     async with Warroom(env, tmp_path / "data", settings={"config": write_config(tmp_path)}) as w:
-        handle = await w.declare("Search slow", severity="SEV2")
-        await w.send(handle, "downgrade", severity="SEV3", reason="a workaround exists")
+        handle = await w.declare("Search slow", severity="SEV3")  # a SEV3 peak owes no postmortem: it closes
+        await w.send(handle, "downgrade", severity="SEV4", reason="a workaround exists")
         await w.send(handle, "note", text="not for the announcements")
         await w.send(handle, "resolve", summary="reindexed")
         await w.env.sleep(timedelta(minutes=31))
@@ -185,10 +185,10 @@ async def test_the_announcements_channel_gets_exactly_its_lines(env, tmp_path):
         lines = [m.text for m in await w.channel_log("incidents")]
     tail = "(IC alice) · Search slow"
     assert lines == [
-        f"{handle.id} · SEV2 · checkout: declared {tail}",
-        f"{handle.id} · SEV3 · checkout: downgraded SEV2 -> SEV3: a workaround exists {tail}",
-        f"{handle.id} · SEV3 · checkout: resolved: reindexed {tail}",
-        f"{handle.id} · SEV3 · checkout: closed {tail}",
+        f"{handle.id} · SEV3 · checkout: declared {tail}",
+        f"{handle.id} · SEV4 · checkout: downgraded SEV3 -> SEV4: a workaround exists {tail}",
+        f"{handle.id} · SEV4 · checkout: resolved: reindexed {tail}",
+        f"{handle.id} · SEV4 · checkout: closed {tail}",
     ]
 
 
