@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from cli.render import out, print_json
 from cli.runtime import AsJson, By, Failure, connected, run, user
@@ -103,7 +103,7 @@ def list_windows(as_json: AsJson = False) -> None:
 def _show(windows: list[dict[str, Any]], as_json: bool) -> None:
     if as_json:
         return print_json(windows)
-    table = Table("id", "service", "from", "until", "by", "reason")
+    table = Table(Column("id", no_wrap=True), "service", "from", "until", "by", "reason")
     for w in windows:
         table.add_row(w["id"], w["service"], w["starts_at"][:16], w["until"][:16], w["created_by"], w["reason"])
     out.print(table)

@@ -10,9 +10,8 @@ from rich.console import Console
 from rich.table import Column, Table
 
 from warroom import models as m
-
-from warroom.responders import Receipt
 from warroom import report as reports
+from warroom.responders import Receipt
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -90,7 +89,8 @@ def render_tables(tables: list[tuple[str, list[str], list[list[str]]]], markdown
         if markdown:
             out.print(reports.markdown_table(title, header, rows), markup=False)
             continue
-        table = Table(*header, title=title, title_justify="left")
+        # Fold rather than cut: a link or an id is no use with an ellipsis in it.
+        table = Table(*(Column(h, overflow="fold") for h in header), title=title, title_justify="left")
         for row in rows:
             table.add_row(*row)
         out.print(table)

@@ -18,6 +18,9 @@ from cli.devserver import temporal_binary
 from client.temporal import ensure_search_attributes
 
 TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
+# Rich reads COLUMNS once, when the CLI's console is made (by whichever test imports it
+# first): wide enough for every table the tests read.
+os.environ["COLUMNS"] = "250"
 
 
 @pytest.fixture

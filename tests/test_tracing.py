@@ -38,6 +38,8 @@ async def test_caller_workflow_and_activity_spans_share_one_trace(env, tmp_path)
                 IncidentWorkflow.run, m.IncidentInput(title="Traced", severity="SEV3"),
                 id=f"inc-{uuid.uuid4().hex[:8]}", task_queue=settings.task_queue,
             )
+        # An acknowledged SEV3 goes public, so the trace has a status-page activity.
+        await handle.execute_update("acknowledge", {"by": "alice"}, result_type=Receipt)
         await handle.execute_update("resolve", {"by": "alice", "summary": "done"}, result_type=Receipt)
         await handle.result()
 
