@@ -88,8 +88,10 @@ class CanaryActivities:
             state = await handle.result(rpc_timeout=READ_TIMEOUT)
             pages = state.get("pages") or []
             delivered = pages[0].get("delivered_at") if pages else None
-            last = (state.get("timeline") or [{}])[-1].get("text", "")
-            return CanaryProgress(paged_at=delivered, finished=True, stuck="" if delivered else f"closed without a page: {last}")
+            # Why it closed (the canary's own closing entry), not whatever was logged last.
+            closing = [e.get("text", "") for e in state.get("timeline") or [] if e.get("kind") == "closed"]
+            why = closing[-1] if closing else "no reason recorded"
+            return CanaryProgress(paged_at=delivered, finished=True, stuck="" if delivered else f"closed without a page: {why}")
         if described.status is not WorkflowExecutionStatus.RUNNING:
             return CanaryProgress(finished=True, stuck=f"incident {sent.incident_id} ended {described.status.name.lower()}")
         return CanaryProgress(stuck=_waiting_on(sent.incident_id, described.raw_description))

@@ -70,6 +70,7 @@ async def test_a_canary_that_cannot_page_pages_the_on_call_through_pagerduty_onc
     dead = f"http://127.0.0.1:{free_port()}"
     settings = {
         "temporal_address": target(dev_env), "slack_bot_token": "xoxb-canary", "slack_api_url": f"{dead}/api/",
+        "canary_target": "U0CANARYBOT",  # a Slack user id, as Slack wants
         "canary_routing_key": SecretStr(ROUTING_KEY), "pagerduty_events_url": f"{served.url}/v2/enqueue",
     }
     try:
@@ -84,11 +85,17 @@ async def test_a_canary_that_cannot_page_pages_the_on_call_through_pagerduty_onc
             assert event["event_action"] == "trigger" and event["payload"]["severity"] == "critical"
             summary = event["payload"]["summary"]
             assert summary.startswith("warroom canary: no page 4 s after its alert: incident ") and stuck.incident_id in summary
+            # A target Slack cannot know (a name, not a user id): the miss says so, not what failed after.
+            w.settings.canary_target = "warroom-canary"
+            unknown = await run_canary(w, timedelta(seconds=4))
+            w.track(unknown.incident_id)
+            assert unknown.missed and "closed without a page: canary page failed" in unknown.missed
+            assert "no Slack identity" in unknown.missed and len(pagerduty.events) == 2
             # The gateway gone too: the next canary misses for another reason, and PagerDuty keeps one incident.
             w.settings.public_url = dead
             again = await run_canary(w, timedelta(seconds=3))
             assert again.incident_id is None and "the gateway did not take the canary alert" in (again.missed or "")
-            assert len(pagerduty.events) == 2 and len(pagerduty.incidents) == 1
+            assert len(pagerduty.events) == 3 and len(pagerduty.incidents) == 1
             assert pagerduty.incidents[0]["dedup_key"] == f"{w.settings.task_queue}-canary-missed"
     finally:
         served.stop()
