@@ -101,7 +101,9 @@ class ChatActivities:
         ref = await self.backend.open_channel(req)
         if req.first_post:
             first = req.first_post
-            await self.backend.post(ChannelPost(incident_id=req.incident_id, channel=ref, text=first.text, idempotency_key=first.idempotency_key))
+            await self.backend.post(ChannelPost(
+                incident_id=req.incident_id, channel=ref, text=first.text, idempotency_key=first.idempotency_key, buttons=first.buttons,
+            ))
         return ref
 
     @activity.defn

@@ -22,7 +22,7 @@ from activities.chat import ChatBackend, DirectMessage
 from activities.failures import final
 from warroom.models import PAGERDUTY
 from warroom.policy import Policy
-from warroom.rules.requests import PageRequest, PageResult, PageUpdate
+from warroom.rules.requests import RESPONSE_BUTTONS, PageRequest, PageResult, PageUpdate
 
 
 PAGERDUTY_ON_CALL = "PagerDuty on-call"
@@ -54,7 +54,10 @@ class PagingActivities:
             f"{req.incident_id}: {req.title}. Acknowledge with `warroom ack {req.incident_id}`.{link}"
         )
         await self.chat.direct(
-            DirectMessage(incident_id=req.incident_id, user=user, text=text, idempotency_key=req.idempotency_key)
+            DirectMessage(
+                incident_id=req.incident_id, user=user, text=text, idempotency_key=req.idempotency_key,
+                buttons=list(RESPONSE_BUTTONS),
+            )
         )
         return PageResult(user=user, via="chat")
 

@@ -28,6 +28,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from activities.chat import ChannelArchive, ChannelBookmark, ChannelPost, ChannelTopic, DirectMessage, OpenChannel, channel_name
 from activities.failures import final, from_status, redact, retryable
+from activities.slack_blocks import message_blocks
 from warroom.models import ChannelRef
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ class SlackChat:
     async def post(self, req: ChannelPost) -> None:
         if req.channel is None:
             raise final(SERVICE, "there is no incident channel to post in (opening it failed)")
-        await self._post_once(req.channel.id, req.text, req.idempotency_key)
+        await self._post_once(req.channel.id, req.text, req.idempotency_key, message_blocks(req.text, req.incident_id, req.buttons))
 
     async def set_topic(self, req: ChannelTopic) -> None:
         await self._call("conversations_setTopic", channel=req.channel.id, topic=req.topic[:MAX_TOPIC])
@@ -84,7 +85,7 @@ class SlackChat:
         if user is None:
             raise final(SERVICE, f"no Slack user for {req.user!r}")
         opened = await self._call("conversations_open", users=user)
-        await self._post_once(opened["channel"]["id"], req.text, req.idempotency_key)
+        await self._post_once(opened["channel"]["id"], req.text, req.idempotency_key, message_blocks(req.text, req.incident_id, req.buttons))
 
     # --- channels ---------------------------------------------------------------------
 
@@ -158,11 +159,12 @@ class SlackChat:
 
     # --- messages ---------------------------------------------------------------------
 
-    async def _post_once(self, channel: str, text: str, key: str) -> None:
+    async def _post_once(self, channel: str, text: str, key: str, blocks: list[dict[str, Any]]) -> None:
+        """Post `text` (the notification and fallback) as `blocks`, unless an earlier attempt did."""
         if await self._already_posted(channel, key):
             return
         await self._call(
-            "chat_postMessage", channel=channel, text=text,
+            "chat_postMessage", channel=channel, text=text, blocks=blocks or None,
             metadata={"event_type": EVENT_TYPE, "event_payload": {"key": key}},
         )
 

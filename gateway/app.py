@@ -24,12 +24,14 @@ from temporalio.service import RPCError
 
 from warroom.settings import Settings
 from gateway import (
-    alerts_api, changes_api, codec_api, incidents_api, ops_api, postmortems, reports_api, slack_commands, status_page, tokens,
+    alerts_api, changes_api, codec_api, incidents_api, ops_api, postmortems, reports_api, slack_commands, slack_interactions,
+    status_page, tokens,
 )
 from gateway.alerts_api import AlertIntake
 from gateway.http import BodyLimit, temporal_unavailable
 from client.router import AlertRouter
 from gateway.metrics import GatewayMetrics
+from gateway.slack_http import SlackWork
 from client.telemetry import TraceRequests, tracer_provider
 
 MAX_BODY = 1024 * 1024
@@ -52,7 +54,8 @@ def create_app(settings: Settings, client: Client, tracing: TracerProvider | Non
     app.state.tokens = checked
     app.state.alert_router = AlertRouter(client, settings)
     app.state.metrics = GatewayMetrics()
-    for module in (incidents_api, changes_api, reports_api, slack_commands, codec_api, status_page, postmortems, ops_api):
+    app.state.slack = SlackWork(settings)
+    for module in (incidents_api, changes_api, reports_api, slack_commands, slack_interactions, codec_api, status_page, postmortems, ops_api):
         app.include_router(module.router)
     app.add_middleware(AlertIntake)
     app.add_middleware(BodyLimit, limit=MAX_BODY)  # outside the intake: it limits alert bodies too

@@ -19,10 +19,18 @@ from warroom.signals import SignalQueries
 
 # --- Chat: the incident channel and direct messages --------------------------------------
 
+RESPONSE_BUTTONS = ("acknowledge", "escalate", "resolve")  # on the page and the first channel post
+UPDATE_BUTTONS = ("update",)  # on the status update reminder
+
+
+def buttons_field() -> list[str]:
+    return Field(default_factory=list, description="responder messages (by name) offered as buttons where chat has them")
+
 
 class FirstPost(BaseModel):
     text: str
     idempotency_key: str
+    buttons: list[str] = buttons_field()
 
 
 class OpenChannel(BaseModel):
@@ -41,6 +49,7 @@ class ChannelPost(BaseModel):
     channel: ChannelRef | None
     text: str
     idempotency_key: str
+    buttons: list[str] = buttons_field()
 
 
 class ChannelTopic(BaseModel):
@@ -68,6 +77,7 @@ class DirectMessage(BaseModel):
     user: str
     text: str
     idempotency_key: str
+    buttons: list[str] = buttons_field()
 
 
 # --- Paging ------------------------------------------------------------------------------
