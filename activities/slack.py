@@ -27,7 +27,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from activities.chat import ChannelArchive, ChannelBookmark, ChannelPost, ChannelTopic, DirectMessage, OpenChannel, channel_name
-from activities.failures import final, from_status, redact, retryable
+from activities.failures import final, from_status, redact, retry_after_seconds, retryable
+from activities.slack_budget import SlackPace, urgent
 from activities.slack_blocks import message_blocks
 from warroom.models import ChannelRef
 
@@ -38,6 +39,7 @@ EVENT_TYPE = "warroom_effect"
 MAX_NAME = 80
 MAX_TOPIC = 250
 HISTORY_WINDOW = 200
+RATE_LIMITED_RETRIES = 5  # 429s answered in place (after Retry-After) before the activity retries
 # Per-user invite answers that leave the channel usable; the rest fail the activity.
 INVITE_SKIPPABLE = {"already_in_channel", "cant_invite_self", "user_not_found", "users_not_found", "user_is_restricted"}
 
@@ -47,17 +49,16 @@ def marker(incident_id: str) -> str:
 
 
 class SlackChat:
-    def __init__(self, token: str, api_url: str):
+    def __init__(self, token: str, api_url: str, pace: SlackPace | None = None):
         self.token = token
         self.client = AsyncWebClient(token=token, base_url=api_url, timeout=20, retry_handlers=[])
+        self.pace = pace
         self._identity: dict[str, Any] | None = None
 
     # --- ChatBackend ------------------------------------------------------------------
 
     async def open_channel(self, req: OpenChannel) -> ChannelRef:
-        channel = await self._find_channel(req.incident_id, channel_name(req.declared_on, req.title))
-        if channel is None:
-            channel = await self._create_channel(channel_name(req.declared_on, req.title))
+        channel = await self._create_channel(req.incident_id, channel_name(req.declared_on, req.title))
         if channel.get("purpose", {}).get("value", "") != self._purpose(req):
             await self._call("conversations_setPurpose", channel=channel["id"], purpose=self._purpose(req))
         if channel.get("topic", {}).get("value", "") != req.topic[:MAX_TOPIC]:
@@ -69,6 +70,7 @@ class SlackChat:
     async def post(self, req: ChannelPost) -> None:
         if req.channel is None:
             raise final(SERVICE, "there is no incident channel to post in (opening it failed)")
+        urgent.set(True)  # this activity's calls: updates and reminders go before topics and bookmarks
         await self._post_once(req.channel.id, req.text, req.idempotency_key, message_blocks(req.text, req.incident_id, req.buttons))
 
     async def set_topic(self, req: ChannelTopic) -> None:
@@ -81,6 +83,7 @@ class SlackChat:
         await self._call("conversations_archive", channel=req.channel.id, accept={"already_archived"})
 
     async def direct(self, req: DirectMessage) -> None:
+        urgent.set(True)  # pages
         user = await self._user_id(req.user)
         if user is None:
             raise final(SERVICE, f"no Slack user for {req.user!r}")
@@ -119,14 +122,21 @@ class SlackChat:
             if not cursor:
                 return
 
-    async def _create_channel(self, base: str) -> dict[str, Any]:
-        """Create `base`; a name held by another incident's channel gets `-2`, `-3`, ..."""
+    async def _create_channel(self, incident_id: str, base: str) -> dict[str, Any]:
+        """Create `base`; a name held by another incident's channel gets `-2`, `-3`, ...
+        Only a taken name costs a listing (Slack's tier 2: 20 a minute), to find
+        whether an earlier attempt of this incident made the channel."""
+        mine: dict[str, Any] | None | bool = False  # False: not looked for yet
         for n in range(1, 100):
             suffix = f"-{n}" if n > 1 else ""
             name = base[: MAX_NAME - len(suffix)].rstrip("-") + suffix
             created = await self._call("conversations_create", name=name, is_private=False, accept={"name_taken"})
             if created.get("ok"):
                 return created["channel"]
+            if mine is False:
+                mine = await self._find_channel(incident_id, base)
+            if mine:
+                return mine
         raise final(SERVICE, f"no free channel name for {base}")
 
     async def _ref(self, channel: dict[str, Any]) -> ChannelRef:
@@ -195,20 +205,32 @@ class SlackChat:
     # --- transport --------------------------------------------------------------------
 
     async def _call(self, method: str, accept: Collection[str] = (), **args: Any) -> dict[str, Any]:
-        """One Web API call; `accept` lists `ok:false` errors the caller handles
-        (their response comes back instead of an exception)."""
+        """One Web API call, paced by the shared rate budget; `accept` lists
+        `ok:false` errors the caller handles (their response comes back instead
+        of an exception). A 429 holds the method for every worker until its
+        Retry-After has passed, then the call is made again, a few times."""
         args = {k: v for k, v in args.items() if v is not None}
-        try:
-            response = await getattr(self.client, method)(**args)
-            return dict(response.data)
-        except SlackApiError as err:
-            data = err.response.data if isinstance(err.response.data, dict) else {}
-            error = data.get("error") or "no error code"
-            if err.response.status_code == 200 and error in accept:
-                return data
-            raise self._failure(method, err.response.status_code, error, err.response.headers) from None
-        except (aiohttp.ClientError, asyncio.TimeoutError) as err:
-            raise retryable(SERVICE, f"{method}: {self._redact(type(err).__name__ + ' ' + str(err))}") from None
+        api_method = method.replace("_", ".")
+        attempt = 0
+        while True:
+            if self.pace:
+                await self.pace.wait(api_method, args)
+            try:
+                response = await getattr(self.client, method)(**args)
+                return dict(response.data)
+            except SlackApiError as err:
+                data = err.response.data if isinstance(err.response.data, dict) else {}
+                error = data.get("error") or "no error code"
+                if err.response.status_code == 200 and error in accept:
+                    return data
+                retry_after = (err.response.headers or {}).get("Retry-After") or (err.response.headers or {}).get("retry-after")
+                if self.pace and (err.response.status_code == 429 or error == "ratelimited") and attempt < RATE_LIMITED_RETRIES:
+                    attempt += 1
+                    await self.pace.hold(api_method, args, retry_after_seconds(retry_after))
+                    continue
+                raise self._failure(method, err.response.status_code, error, err.response.headers) from None
+            except (aiohttp.ClientError, asyncio.TimeoutError) as err:
+                raise retryable(SERVICE, f"{method}: {self._redact(type(err).__name__ + ' ' + str(err))}") from None
 
     def _failure(self, method: str, status: int, error: str, headers: Any) -> Exception:
         what = f"{method.replace('_', '.')} failed: {self._redact(error)}"

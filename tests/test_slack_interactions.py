@@ -26,7 +26,7 @@ def slack():
 @pytest.fixture
 async def room(env, tmp_path, slack):
     """warroom whose chat is the fake Slack."""
-    settings = {"slack_bot_token": SecretStr(TOKEN), "slack_api_url": f"{slack.url}/api/"}
+    settings = {"slack_bot_token": SecretStr(TOKEN), "slack_api_url": f"{slack.url}/api/", "slack_rate_window": "1s"}
     async with Warroom(env, tmp_path, settings) as w:
         yield w
 

@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     slack_bot_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
     slack_signing_secret: SecretStr | None = None
+    slack_rate_window: timedelta = timedelta(minutes=1)  # Slack's tiers are calls per minute; a test double may shorten it
 
     jira_url: str | None = None
     jira_user: str | None = None
@@ -71,7 +72,7 @@ class Settings(BaseSettings):
     workflow_sandbox: bool = False
 
     _durations = field_validator(
-        "monitoring_window", "postmortem_draft_due", "postmortem_review_due", mode="before"
+        "monitoring_window", "postmortem_draft_due", "postmortem_review_due", "slack_rate_window", mode="before"
     )(lambda v: parse_duration(v))
 
     @property
