@@ -71,10 +71,7 @@ async def storm(client: Client, settings: Settings, incidents: int, window: floa
                 )
                 await stack.enter_async_context(build_worker(connection, settings))
             began = time.monotonic()
-            await asyncio.gather(*(
-                start_incident(client, settings, ident, m.IncidentInput(title=f"Storm {i}", service="checkout", severity="SEV2"))
-                for i, ident in enumerate(ids)
-            ))
+            await asyncio.gather(*(start_incident(client, settings, ident, alert(i)) for i, ident in enumerate(ids)))
             while not mobilized(slack, ids):
                 await asyncio.sleep(0.1)
             seconds = time.monotonic() - began
@@ -82,6 +79,10 @@ async def storm(client: Client, settings: Settings, incidents: int, window: floa
     finally:
         served.stop()
     return tally(slack, ids, seconds, limits)
+
+
+def alert(i: int) -> m.IncidentInput:
+    return m.IncidentInput(title=f"Storm {i}", service="checkout", severity="SEV2", declared_by="alertmanager", source="alertmanager")
 
 
 def mobilized(slack: FakeSlack, ids: list[str]) -> bool:
