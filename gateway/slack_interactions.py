@@ -57,14 +57,17 @@ async def interaction(
         kind = payload["type"]
     except (ValueError, KeyError, TypeError):
         raise HTTPException(400, "not a Slack interaction: Slack sends `payload=<JSON>` with a `type`") from None
-    user = person(payload.get("user") or {})
-    if kind == "block_actions":
-        return clicked(payload, user, settings, client, work)
-    if kind == "view_submission":
-        return submitted(payload, user, settings, client, work)
-    if kind == "view_closed":
-        return OK
-    raise HTTPException(400, f"warroom does not take {kind!r} interactions")
+    if kind not in ("block_actions", "view_submission", "view_closed"):
+        raise HTTPException(400, f"warroom does not take {kind!r} interactions")
+    try:
+        user = person(payload.get("user") or {})
+        if kind == "block_actions":
+            return clicked(payload, user, settings, client, work)
+        if kind == "view_submission":
+            return submitted(payload, user, settings, client, work)
+        return OK  # view_closed: nothing was sent, nothing to undo
+    except (KeyError, TypeError, AttributeError, ValueError) as err:
+        raise HTTPException(400, f"malformed Slack {kind} payload: {type(err).__name__} {err}") from None
 
 
 def person(user: dict[str, Any]) -> str:
@@ -106,8 +109,9 @@ async def button(
     try:
         fields = await escalation(client, incident, user) if name == "escalate" else {}
         receipt = await send(client, incident, name, {"by": user, **fields}, update_id=f"slack:{origin['channel']}:{origin['ts']}:{name}")
-    except Refusal as refusal:
-        await work.respond(response_url, {"response_type": "ephemeral", "replace_original": False, "text": str(refusal)})
+    except (Refusal, RPCError) as err:
+        reason = str(err) if isinstance(err, Refusal) else f"warroom could not reach Temporal: {err.message}"
+        await work.respond(response_url, {"response_type": "ephemeral", "replace_original": False, "text": reason})
         return
     await rewrite(work, origin, message, name, f"{DID[name]} {user}: {receipt.text}")
 
@@ -144,6 +148,8 @@ async def rewrite(work: SlackWork, origin: dict[str, str], message: dict[str, An
 def submitted(payload: dict[str, Any], user: str, settings: Settings, client: Client, work: SlackWork) -> dict[str, Any] | Response:
     view = payload.get("view") or {}
     callback = view.get("callback_id")
+    if empty := views.unanswered(view):
+        return refused(view, empty)
     if callback == views.DECLARE:
         result = views.declaration(view, user)
         if not isinstance(result, m.IncidentInput):
@@ -186,8 +192,9 @@ async def sent(client: Client, work: SlackWork, view_id: str, name: str, payload
     incident = origin.get("incident", "")
     try:
         receipt = await send(client, incident, name, payload, update_id=f"slack-view:{view_id}")
-    except Refusal as refusal:
-        await work.call("views.update", view_id=view_id, view=views.notice("Not done", str(refusal)))
+    except (Refusal, RPCError) as err:
+        reason = str(err) if isinstance(err, Refusal) else f"warroom could not reach Temporal: {err.message}"
+        await work.call("views.update", view_id=view_id, view=views.notice("Not done", reason))
         return
     await work.call("views.update", view_id=view_id, view=views.notice("Done", receipt_reply(receipt)["text"]))
     await rewrite(work, origin, None, name, f"{DID[name]} {payload['by']}: {receipt.text}")

@@ -102,7 +102,7 @@ def impact_of(values: dict[str, Any]) -> m.Impact:
     flags = {name: value for box, (name, value) in IMPACT_FLAGS.items() if box in ticked}
     share = chosen(values, "user_share")
     description = chosen(values, "description") or ""
-    return m.Impact(user_share=float(share or 0), description=description, **flags)
+    return m.Impact(user_share=share if share in USER_SHARES else 0, description=description, **flags)
 
 
 def declaration(view: dict[str, Any], user: str) -> m.IncidentInput | dict[str, str]:
@@ -141,6 +141,14 @@ def message(view: dict[str, Any], user: str) -> tuple[str, BaseModel | dict[str,
 
 
 # --- reading submissions ------------------------------------------------------------------
+
+
+def unanswered(view: dict[str, Any]) -> dict[str, str]:
+    """The form's required inputs left empty (Slack checks them in its client;
+    warroom does not rely on that)."""
+    values = view.get("state", {}).get("values", {})
+    required = [b["block_id"] for b in view.get("blocks", []) if b.get("type") == "input" and not b.get("optional")]
+    return {block: "Please fill this in." for block in required if chosen(values, block) is None}
 
 
 def chosen(values: dict[str, Any], block_id: str) -> Any:

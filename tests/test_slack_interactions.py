@@ -164,8 +164,9 @@ async def test_a_closed_modal_and_a_foreign_button_change_nothing(room, slack):
         closed = await gw.interact(fixture("view_closed"))
         foreign = await gw.interact(fixture("block_actions"))  # Slack's sample button: not one of warroom's
         nonsense = await gw.post("/v1/slack/interactions", {"payload": "{not json"})
+        misshapen = await gw.interact({"type": "block_actions", "actions": "acknowledge"})
         await gw.settle()
     assert (closed.status_code, closed.content, foreign.status_code) == (200, b"", 200)
-    assert nonsense.status_code == 400
+    assert nonsense.status_code == 400 and misshapen.status_code == 400 and "malformed" in misshapen.json()["detail"]
     state = await room.state(handle)
     assert state.metrics.acknowledged_at is None and slack.replies == []
