@@ -15,8 +15,10 @@ Slack sends `payload=<JSON>` of one of three types:
 Every answer is immediate; the Temporal work continues on `SlackWork`. A
 click acts once: the workflow update carries an id made of the message and
 the button (a second click, or Slack's retry, gets the first answer and acts
-not again), a message that already says the action was done is not acted on,
-and a declaration from a modal takes its incident id from the modal's id.
+not again; Escalate's id is the severity it raises from, so clicks on the page
+and in the channel raise it one step), a message that already says the action
+was done is not acted on, and a declaration from a modal takes its incident id
+from the modal's id.
 After an action the message is rewritten (`chat.update`) to say who did what.
 """
 
@@ -105,19 +107,24 @@ async def button(
     client: Client, work: SlackWork, incident: str, name: str, user: str, origin: dict[str, str],
     message: dict[str, Any], response_url: str | None,
 ) -> None:
-    """Acknowledge or escalate, once per message and button; then the message says so."""
+    """Acknowledge (once per message) or escalate (once per severity, from
+    whichever message); then the message says so."""
     try:
-        fields = await escalation(client, incident, user) if name == "escalate" else {}
-        receipt = await send(client, incident, name, {"by": user, **fields}, update_id=f"slack:{origin['channel']}:{origin['ts']}:{name}")
+        if name == "escalate":
+            fields, update_id = await escalation(client, incident, user)
+        else:
+            fields, update_id = {}, f"slack:{origin['channel']}:{origin['ts']}:{name}"
+        receipt = await send(client, incident, name, {"by": user, **fields}, update_id=update_id)
     except (Refusal, RPCError) as err:
         reason = str(err) if isinstance(err, Refusal) else f"warroom could not reach Temporal: {err.message}"
         await work.respond(response_url, {"response_type": "ephemeral", "replace_original": False, "text": reason})
         return
-    await rewrite(work, origin, message, name, f"{DID[name]} {user}: {receipt.text}")
+    await rewrite(work, origin, message, name, f"{DID[name]} {receipt.text}")  # the text names who
 
 
-async def escalation(client: Client, incident: str, user: str) -> dict[str, Any]:
-    """One severity up from where the incident is."""
+async def escalation(client: Client, incident: str, user: str) -> tuple[dict[str, Any], str]:
+    """One severity up from where the incident is, and the update's id: two
+    clicks on Escalate at the same severity raise it once."""
     try:
         state = m.IncidentState.model_validate(await client.get_workflow_handle(incident).query("state"))
     except RPCError as err:
@@ -126,7 +133,8 @@ async def escalation(client: Client, incident: str, user: str) -> dict[str, Any]
         raise
     if state.severity not in MORE_SEVERE:
         raise Refusal(f"{incident} is already {state.severity}, the most severe")
-    return {"severity": MORE_SEVERE[state.severity].value, "reason": f"escalated from Slack by {user}"}
+    fields = {"severity": MORE_SEVERE[state.severity].value, "reason": f"escalated from Slack by {user}"}
+    return fields, f"slack:{incident}:escalate-from-{state.severity}"
 
 
 async def rewrite(work: SlackWork, origin: dict[str, str], message: dict[str, Any] | None, name: str, note: str) -> None:
