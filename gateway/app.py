@@ -55,7 +55,8 @@ def create_app(settings: Settings, client: Client, tracing: TracerProvider | Non
     app.state.alert_router = AlertRouter(client, settings)
     app.state.metrics = GatewayMetrics()
     app.state.slack = SlackWork(settings)
-    for module in (incidents_api, changes_api, reports_api, slack_commands, slack_interactions, codec_api, status_page, postmortems, ops_api):
+    routers = (incidents_api, changes_api, reports_api, slack_commands, slack_interactions, codec_api, status_page, postmortems, ops_api)
+    for module in routers:
         app.include_router(module.router)
     app.add_middleware(AlertIntake)
     app.add_middleware(BodyLimit, limit=MAX_BODY)  # outside the intake: it limits alert bodies too

@@ -7,7 +7,7 @@ activities in `activities/` carry them out. Nothing here talks to anything."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -23,7 +23,7 @@ RESPONSE_BUTTONS = ("acknowledge", "escalate", "resolve")  # on the page and the
 UPDATE_BUTTONS = ("update",)  # on the status update reminder
 
 
-def buttons_field() -> list[str]:
+def buttons_field() -> Any:
     return Field(default_factory=list, description="responder messages (by name) offered as buttons where chat has them")
 
 
