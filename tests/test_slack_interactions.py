@@ -12,6 +12,9 @@ import pytest
 from pydantic import SecretStr
 
 from warroom import models as m
+from warroom.rules.requests import RESPONSE_BUTTONS
+from activities.slack_blocks import message_blocks
+from gateway.slack_views import resolve_view
 from tests.slack_support import TOKEN, SlackGateway, click, fixture, picked, served_fake, submission, ticked, typed
 from tests.support import Warroom
 
@@ -169,3 +172,26 @@ async def test_a_closed_modal_and_a_foreign_button_change_nothing(room, slack):
     assert nonsense.status_code == 400 and misshapen.status_code == 400 and "malformed" in misshapen.json()["detail"]
     state = await room.state(handle)
     assert state.metrics.acknowledged_at is None and slack.replies == []
+
+
+async def test_clicks_and_forms_are_answered_before_the_temporal_work(env, tmp_path, slack):
+    """Proved by order: the incident's worker is not running when Slack gets
+    its answers, so neither the acknowledgement nor the resolution can have
+    happened; both land once a worker picks the incident up."""
+    idle = Warroom(env, tmp_path / "idle")  # its task queue has no worker until entered
+    handle = await idle.declare("Checkout errors", severity="SEV3")
+    message = {"type": "message", "ts": "1.000100", "text": "Investigating", "user": "UBOT",
+               "blocks": message_blocks("Investigating", handle.id, list(RESPONSE_BUTTONS))}
+    async with SlackGateway(idle, slack.url) as gw:
+        clicked = await gw.interact(click(message, "C1", "acknowledge", hooks=slack.url))
+        assert (clicked.status_code, clicked.content) == (200, b"")
+        form = resolve_view(handle.id, {"channel": "C1", "ts": "1.000100"}) | {"id": "V0RESOLVE"}
+        slack.views[form["id"]] = form
+        submitted = await gw.interact(submission(form, {"summary": typed("rolled back")}))
+        assert submitted.json()["response_action"] == "update"
+        assert "Done" not in slack.views[form["id"]]["title"]["text"]  # answered; the work cannot have finished
+        async with idle:
+            await gw.settle()
+            state = await idle.state(handle)
+    assert state.metrics.acknowledged_at is not None and state.resolution == "rolled back"
+    assert slack.views[form["id"]]["title"]["text"] == "Done"
