@@ -34,7 +34,7 @@ async def signed_form(request: Request, settings: Settings = Depends(get_setting
     """The request's form fields, once its Slack signature is good and fresh."""
     body = await request.body()
     if settings.slack_signing_secret is None:
-        raise HTTPException(403, "Slack commands are off: WARROOM_SLACK_SIGNING_SECRET is not set")
+        raise HTTPException(403, "Slack commands and buttons are off: WARROOM_SLACK_SIGNING_SECRET is not set")
     verifier = SignatureVerifier(settings.slack_signing_secret.get_secret_value())
     if not verifier.is_valid(body, request.headers.get("x-slack-request-timestamp"), request.headers.get("x-slack-signature")):
         raise HTTPException(401, "invalid or stale Slack signature")
