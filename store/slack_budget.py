@@ -30,7 +30,8 @@ class SlackBudgets:
             await session.execute(  # write first: SQLite takes its lock at the first write
                 self.db.insert(budget).values(method=key, next_at=0.0).on_conflict_do_nothing()
             )
-            free = await session.scalar(select(budget.c.next_at).where(budget.c.method == key))
+            # FOR UPDATE: on PostgreSQL two workers must not read the same free moment (SQLite's write lock does it there)
+            free = await session.scalar(select(budget.c.next_at).where(budget.c.method == key).with_for_update())
             if free > now and (not urgent or free - now > horizon):
                 return free - now, False
             slot = max(now, free)

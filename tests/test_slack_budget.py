@@ -4,6 +4,7 @@ Retry-After, and a rate-limited call is made again in place, once applied."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from activities.slack import SlackChat
@@ -58,3 +59,9 @@ async def test_a_rate_limited_post_waits_its_retry_after_and_goes_once(tmp_path)
         assert fake.calls.count("chat.postMessage") == 2
     finally:
         served.stop()
+
+
+async def test_workers_taking_at_once_never_share_a_moment(database_url):
+    workers = [SlackBudgets(Database(database_url)) for _ in range(4)]
+    taken = await asyncio.gather(*(w.take("conversations.invite", 1.2, 1000.0, urgent=True, horizon=60) for w in workers * 5))
+    assert sorted(round(delay, 6) for delay, _ in taken) == [round(1.2 * n, 6) for n in range(20)]
