@@ -28,7 +28,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from activities.chat import ChannelArchive, ChannelBookmark, ChannelPost, ChannelTopic, DirectMessage, OpenChannel, channel_name
 from activities.failures import final, from_status, redact, retry_after_seconds, retryable
-from activities.slack_budget import SlackPace, urgent
+from activities.slack_budget import SlackPace, urgently
 from activities.slack_blocks import message_blocks
 from warroom.models import ChannelRef
 
@@ -58,20 +58,26 @@ class SlackChat:
     # --- ChatBackend ------------------------------------------------------------------
 
     async def open_channel(self, req: OpenChannel) -> ChannelRef:
+        """Create (or find) the channel and mark it as the incident's, post the
+        first update (urgent), then topic, invites and bookmarks, which wait
+        their turn behind other incidents' pages and updates."""
         channel = await self._create_channel(req.incident_id, channel_name(req.declared_on, req.title))
         if channel.get("purpose", {}).get("value", "") != self._purpose(req):
             await self._call("conversations_setPurpose", channel=channel["id"], purpose=self._purpose(req))
+        ref = await self._ref(channel)
+        if first := req.first_message(ref):
+            await self.post(first)
         if channel.get("topic", {}).get("value", "") != req.topic[:MAX_TOPIC]:
             await self._call("conversations_setTopic", channel=channel["id"], topic=req.topic[:MAX_TOPIC])
         await self._invite(channel["id"], req.invite)
         await self._bookmark(channel["id"], req.bookmarks)
-        return await self._ref(channel)
+        return ref
 
     async def post(self, req: ChannelPost) -> None:
         if req.channel is None:
             raise final(SERVICE, "there is no incident channel to post in (opening it failed)")
-        urgent.set(True)  # this activity's calls: updates and reminders go before topics and bookmarks
-        await self._post_once(req.channel.id, req.text, req.idempotency_key, message_blocks(req.text, req.incident_id, req.buttons))
+        with urgently():  # updates and reminders go before topics and bookmarks
+                await self._post_once(req.channel.id, req.text, req.idempotency_key, message_blocks(req.text, req.incident_id, req.buttons))
 
     async def set_topic(self, req: ChannelTopic) -> None:
         await self._call("conversations_setTopic", channel=req.channel.id, topic=req.topic[:MAX_TOPIC])
@@ -83,12 +89,13 @@ class SlackChat:
         await self._call("conversations_archive", channel=req.channel.id, accept={"already_archived"})
 
     async def direct(self, req: DirectMessage) -> None:
-        urgent.set(True)  # pages
-        user = await self._user_id(req.user)
-        if user is None:
-            raise final(SERVICE, f"no Slack user for {req.user!r}")
-        opened = await self._call("conversations_open", users=user)
-        await self._post_once(opened["channel"]["id"], req.text, req.idempotency_key, message_blocks(req.text, req.incident_id, req.buttons))
+        with urgently():  # pages and reminders
+            user = await self._user_id(req.user)
+            if user is None:
+                raise final(SERVICE, f"no Slack user for {req.user!r}")
+            opened = await self._call("conversations_open", users=user)
+            blocks = message_blocks(req.text, req.incident_id, req.buttons)
+            await self._post_once(opened["channel"]["id"], req.text, req.idempotency_key, blocks)
 
     # --- channels ---------------------------------------------------------------------
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -40,6 +42,16 @@ MAX_WAIT = 20.0  # seconds one call waits in place; longer, the activity retries
 MARGIN = 5.0  # seconds kept for the call itself within the attempt
 
 urgent: ContextVar[bool] = ContextVar("slack_urgent", default=False)
+
+
+@contextmanager
+def urgently() -> Iterator[None]:
+    """The calls made inside go before the others (pages, reminders, updates)."""
+    token = urgent.set(True)
+    try:
+        yield
+    finally:
+        urgent.reset(token)
 
 
 class SlackPace:

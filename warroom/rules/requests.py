@@ -43,6 +43,16 @@ class OpenChannel(BaseModel):
     bookmarks: dict[str, str] = Field(default_factory=dict, description="title -> URL")
     first_post: FirstPost | None = Field(default=None, description="posted once the channel is open, by the same activity")
 
+    def first_message(self, channel: ChannelRef) -> ChannelPost | None:
+        """The first post, as a post to the opened `channel`."""
+        first = self.first_post
+        if first is None:
+            return None
+        return ChannelPost(
+            incident_id=self.incident_id, channel=channel, text=first.text, idempotency_key=first.idempotency_key,
+            buttons=first.buttons,
+        )
+
 
 class ChannelPost(BaseModel):
     incident_id: str
