@@ -35,7 +35,10 @@ def channel_name(declared_on: date, title: str, max_len: int = 80) -> str:
 
 
 class ChatBackend(Protocol):
-    async def open_channel(self, req: OpenChannel) -> ChannelRef: ...
+    async def open_channel(self, req: OpenChannel) -> ChannelRef:
+        """Open (or find) the channel and post `req.first_post` in it, once."""
+        ...
+
     async def post(self, req: ChannelPost) -> None: ...
     async def set_topic(self, req: ChannelTopic) -> None: ...
     async def bookmark(self, req: ChannelBookmark) -> None: ...
@@ -62,7 +65,10 @@ class LocalChat:
             channel, _names(channel_name(req.declared_on, req.title)),
             lambda name: f"#{name} opened for {req.title}", f"{req.incident_id}:open",
         )
-        return ChannelRef(id=name, name=name)
+        ref = ChannelRef(id=name, name=name)
+        if first := req.first_message(ref):
+            await self.post(first)
+        return ref
 
     async def post(self, req: ChannelPost) -> None:
         name = req.channel.name if req.channel else f"incident-log-{req.incident_id}"
@@ -105,13 +111,9 @@ class ChatActivities:
 
     @activity.defn
     async def open_channel(self, req: OpenChannel) -> ChannelRef:
-        """Open (or find) the channel, then post its first message: one activity
+        """Open (or find) the channel and post its first message: one activity
         instead of two. Both steps are idempotent, so a retry repeats neither."""
-        ref = await self.backend.open_channel(req)
-        if req.first_post:
-            first = req.first_post
-            await self.backend.post(ChannelPost(incident_id=req.incident_id, channel=ref, text=first.text, idempotency_key=first.idempotency_key))
-        return ref
+        return await self.backend.open_channel(req)
 
     @activity.defn
     async def post_to_channel(self, req: ChannelPost) -> None:

@@ -23,7 +23,7 @@ from activities.chat import ChannelPost, ChatBackend, DirectMessage
 from activities.failures import final
 from warroom.models import PAGERDUTY
 from warroom.policy import Policy
-from warroom.rules.requests import PageRequest, PageResult, PageUpdate
+from warroom.rules.requests import RESPONSE_BUTTONS, PageRequest, PageResult, PageUpdate
 
 
 PAGERDUTY_ON_CALL = "PagerDuty on-call"
@@ -65,7 +65,10 @@ class PagingActivities:
         address = self.policy.people.address(user)
         try:
             await self.chat.direct(
-                DirectMessage(incident_id=req.incident_id, user=user, text=text, idempotency_key=req.idempotency_key, address=address)
+                DirectMessage(
+                    incident_id=req.incident_id, user=user, text=text, idempotency_key=req.idempotency_key, address=address,
+                    buttons=list(RESPONSE_BUTTONS),
+                )
             )
         except ApplicationError as err:
             if not err.non_retryable or req.channel is None:

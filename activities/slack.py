@@ -33,7 +33,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from activities.chat import (
     ChannelArchive, ChannelBookmark, ChannelInvite, ChannelPost, ChannelTopic, DirectMessage, OpenChannel, channel_name,
 )
-from activities.failures import final, from_status, redact, retryable
+from activities.failures import final, from_status, redact, retry_after_seconds, retryable
+from activities.slack_blocks import message_blocks
+from activities.slack_budget import SlackPace, urgently
 from store.identities import Identities
 from warroom.models import ChannelRef
 from warroom.people import is_slack_user
@@ -45,6 +47,7 @@ EVENT_TYPE = "warroom_effect"
 MAX_NAME = 80
 MAX_TOPIC = 250
 HISTORY_WINDOW = 200
+RATE_LIMITED_RETRIES = 5  # 429s answered in place (after Retry-After) before the activity retries
 # Per-user invite answers that leave the channel usable; the rest fail the activity.
 INVITE_SKIPPABLE = {"already_in_channel", "cant_invite_self", "user_not_found", "users_not_found", "user_is_restricted"}
 
@@ -54,30 +57,37 @@ def marker(incident_id: str) -> str:
 
 
 class SlackChat:
-    def __init__(self, token: str, api_url: str, identities: Identities | None = None):
+    def __init__(self, token: str, api_url: str, identities: Identities | None = None, pace: SlackPace | None = None):
         self.token = token
         self.client = AsyncWebClient(token=token, base_url=api_url, timeout=20, retry_handlers=[])
         self.identities = identities
+        self.pace = pace
         self._identity: dict[str, Any] | None = None
 
     # --- ChatBackend ------------------------------------------------------------------
 
     async def open_channel(self, req: OpenChannel) -> ChannelRef:
-        channel = await self._find_channel(req.incident_id, channel_name(req.declared_on, req.title))
-        if channel is None:
-            channel = await self._create_channel(channel_name(req.declared_on, req.title))
+        """Create (or find) the channel and mark it as the incident's, post the
+        first update (urgent), then topic, invites and bookmarks, which wait
+        their turn behind other incidents' pages and updates."""
+        channel = await self._create_channel(req.incident_id, channel_name(req.declared_on, req.title))
         if channel.get("purpose", {}).get("value", "") != self._purpose(req):
             await self._call("conversations_setPurpose", channel=channel["id"], purpose=self._purpose(req))
+        ref = await self._ref(channel)
+        if first := req.first_message(ref):
+            await self.post(first)
         if channel.get("topic", {}).get("value", "") != req.topic[:MAX_TOPIC]:
             await self._call("conversations_setTopic", channel=channel["id"], topic=req.topic[:MAX_TOPIC])
         await self._invite(channel["id"], req.invite)
         await self._bookmark(channel["id"], req.bookmarks)
-        return await self._ref(channel)
+        return ref
 
     async def post(self, req: ChannelPost) -> None:
         if req.channel is None:
             raise final(SERVICE, "there is no incident channel to post in (opening it failed)")
-        await self._post_once(req.channel.id, req.text, req.idempotency_key)
+        with urgently():  # updates and reminders go before topics and bookmarks
+            blocks = message_blocks(req.text, req.incident_id, req.buttons)
+            await self._post_once(req.channel.id, req.text, req.idempotency_key, blocks)
 
     async def set_topic(self, req: ChannelTopic) -> None:
         await self._call("conversations_setTopic", channel=req.channel.id, topic=req.topic[:MAX_TOPIC])
@@ -92,13 +102,15 @@ class SlackChat:
         return await self._invite(req.channel.id, req.users)
 
     async def direct(self, req: DirectMessage) -> None:
-        who = req.address or req.user
-        user = await self._user_id(who)
-        if user is None:
-            how = "no Slack account has that e-mail address" if "@" in who else "no Slack user id or e-mail address is configured"
-            raise final(SERVICE, f"{req.user} has no Slack identity: {how}")
-        opened = await self._call("conversations_open", users=user)
-        await self._post_once(opened["channel"]["id"], req.text, req.idempotency_key)
+        with urgently():  # pages and reminders
+            who = req.address or req.user
+            user = await self._user_id(who)
+            if user is None:
+                how = "no Slack account has that e-mail address" if "@" in who else "no Slack user id or e-mail address is configured"
+                raise final(SERVICE, f"{req.user} has no Slack identity: {how}")
+            opened = await self._call("conversations_open", users=user)
+            blocks = message_blocks(req.text, req.incident_id, req.buttons)
+            await self._post_once(opened["channel"]["id"], req.text, req.idempotency_key, blocks)
 
     # --- channels ---------------------------------------------------------------------
 
@@ -132,14 +144,21 @@ class SlackChat:
             if not cursor:
                 return
 
-    async def _create_channel(self, base: str) -> dict[str, Any]:
-        """Create `base`; a name held by another incident's channel gets `-2`, `-3`, ..."""
+    async def _create_channel(self, incident_id: str, base: str) -> dict[str, Any]:
+        """Create `base`; a name held by another incident's channel gets `-2`, `-3`, ...
+        Only a taken name costs a listing (Slack's tier 2: 20 a minute), to find
+        whether an earlier attempt of this incident made the channel."""
+        mine: dict[str, Any] | None | bool = False  # False: not looked for yet
         for n in range(1, 100):
             suffix = f"-{n}" if n > 1 else ""
             name = base[: MAX_NAME - len(suffix)].rstrip("-") + suffix
             created = await self._call("conversations_create", name=name, is_private=False, accept={"name_taken"})
             if created.get("ok"):
                 return created["channel"]
+            if mine is False:
+                mine = await self._find_channel(incident_id, base)
+            if mine:
+                return mine
         raise final(SERVICE, f"no free channel name for {base}")
 
     async def _ref(self, channel: dict[str, Any]) -> ChannelRef:
@@ -174,11 +193,12 @@ class SlackChat:
 
     # --- messages ---------------------------------------------------------------------
 
-    async def _post_once(self, channel: str, text: str, key: str) -> None:
+    async def _post_once(self, channel: str, text: str, key: str, blocks: list[dict[str, Any]]) -> None:
+        """Post `text` (the notification and fallback) as `blocks`, unless an earlier attempt did."""
         if await self._already_posted(channel, key):
             return
         await self._call(
-            "chat_postMessage", channel=channel, text=text,
+            "chat_postMessage", channel=channel, text=text, blocks=blocks or None,
             metadata={"event_type": EVENT_TYPE, "event_payload": {"key": key}},
         )
 
@@ -218,20 +238,32 @@ class SlackChat:
     # --- transport --------------------------------------------------------------------
 
     async def _call(self, method: str, accept: Collection[str] = (), **args: Any) -> dict[str, Any]:
-        """One Web API call; `accept` lists `ok:false` errors the caller handles
-        (their response comes back instead of an exception)."""
+        """One Web API call, paced by the shared rate budget; `accept` lists
+        `ok:false` errors the caller handles (their response comes back instead
+        of an exception). A 429 holds the method for every worker until its
+        Retry-After has passed, then the call is made again, a few times."""
         args = {k: v for k, v in args.items() if v is not None}
-        try:
-            response = await getattr(self.client, method)(**args)
-            return dict(response.data)
-        except SlackApiError as err:
-            data = err.response.data if isinstance(err.response.data, dict) else {}
-            error = data.get("error") or "no error code"
-            if err.response.status_code == 200 and error in accept:
-                return data
-            raise self._failure(method, err.response.status_code, error, err.response.headers) from None
-        except (aiohttp.ClientError, asyncio.TimeoutError) as err:
-            raise retryable(SERVICE, f"{method}: {self._redact(type(err).__name__ + ' ' + str(err))}") from None
+        api_method = method.replace("_", ".")
+        attempt = 0
+        while True:
+            if self.pace:
+                await self.pace.wait(api_method, args)
+            try:
+                response = await getattr(self.client, method)(**args)
+                return dict(response.data)
+            except SlackApiError as err:
+                data = err.response.data if isinstance(err.response.data, dict) else {}
+                error = data.get("error") or "no error code"
+                if err.response.status_code == 200 and error in accept:
+                    return data
+                retry_after = (err.response.headers or {}).get("Retry-After") or (err.response.headers or {}).get("retry-after")
+                if self.pace and (err.response.status_code == 429 or error == "ratelimited") and attempt < RATE_LIMITED_RETRIES:
+                    attempt += 1
+                    await self.pace.hold(api_method, args, retry_after_seconds(retry_after))
+                    continue
+                raise self._failure(method, err.response.status_code, error, err.response.headers) from None
+            except (aiohttp.ClientError, asyncio.TimeoutError) as err:
+                raise retryable(SERVICE, f"{method}: {self._redact(type(err).__name__ + ' ' + str(err))}") from None
 
     def _failure(self, method: str, status: int, error: str, headers: Any) -> Exception:
         what = f"{method.replace('_', '.')} failed: {self._redact(error)}"

@@ -7,9 +7,9 @@ import asyncio
 import os
 import sys
 
-from benchmarks import archive_report, intake, long_incident, mobilize, page_slo, scale
+from benchmarks import archive_report, intake, long_incident, mobilize, page_slo, scale, slack_storm
 
-BENCHMARKS = (mobilize, intake, page_slo, scale, long_incident, archive_report)
+BENCHMARKS = (mobilize, intake, page_slo, scale, long_incident, archive_report, slack_storm)
 
 
 async def main(argv: list[str]) -> None:

@@ -25,7 +25,7 @@ from temporalio.service import RPCError
 from warroom.settings import Settings
 from gateway import (
     alerts_api, changes_api, codec_api, incidents_api, maintenance_api, ops_api, pagerduty_webhooks, postmortems, reports_api,
-    slack_commands, status_page, tokens,
+    slack_commands, slack_interactions, status_page, tokens,
 )
 from gateway.alert_log import AlertLog
 from gateway.alerts_api import AlertIntake
@@ -33,6 +33,7 @@ from store.db import Database
 from gateway.http import BodyLimit, temporal_unavailable
 from client.router import AlertRouter
 from gateway.metrics import GatewayMetrics
+from gateway.slack_http import SlackWork
 from client.telemetry import TraceRequests, tracer_provider
 
 MAX_BODY = 1024 * 1024
@@ -57,10 +58,12 @@ def create_app(settings: Settings, client: Client, tracing: TracerProvider | Non
     app.state.metrics = GatewayMetrics()
     app.state.calendar = maintenance_api.Calendar(Database(settings.database), [w.window() for w in settings.policy.maintenance])
     app.state.alert_log = AlertLog(Database(settings.database))
-    for module in (
-        incidents_api, changes_api, maintenance_api, reports_api, slack_commands, pagerduty_webhooks, codec_api, status_page,
-        postmortems, ops_api,
-    ):
+    app.state.slack = SlackWork(settings)
+    routers = (
+        incidents_api, changes_api, maintenance_api, reports_api, slack_commands, slack_interactions, pagerduty_webhooks, codec_api,
+        status_page, postmortems, ops_api,
+    )
+    for module in routers:
         app.include_router(module.router)
     app.add_middleware(AlertIntake)
     app.add_middleware(BodyLimit, limit=MAX_BODY)  # outside the intake: it limits alert bodies too

@@ -1,92 +1,101 @@
 """`/incident <verb> ...` in Slack, at `POST /v1/slack/commands`.
 
-Every request is checked with slack_sdk's `SignatureVerifier` (HMAC over the
-raw body, timestamps older than five minutes refused); a bad or stale
+Every request is signed (`gateway.slack_http.signed_form`); a bad or stale
 signature gets 401 and nothing happens. Each verb becomes the workflow update
 the CLI sends, so the rules and refusals are the same; the verbs, their words
 and the help come from the message registry (`warroom.rules.messages`). Slack
-wants an answer within three seconds: updates normally answer in well under
-one; a slower one is left to finish and the channel shows its result. Inside an
-incident channel the incident is implied; elsewhere the first argument names it.
+wants an answer within three seconds: words are checked and answered at once,
+and whatever waits on Temporal (finding the incident, the update, a
+declaration) continues after the answer, its outcome posted to the command's
+`response_url`. Inside an incident channel the incident is implied; elsewhere
+the first argument names it. `/incident declare` alone opens the declare form.
 """
 
 from __future__ import annotations
 
-import asyncio
+import logging
 import re
 import secrets
 import shlex
 from datetime import date
 from typing import Any
-from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
-from slack_sdk.signature import SignatureVerifier
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from warroom import models as m
-
 from warroom.responders import Receipt
 from warroom.rules.messages import MESSAGES, PEOPLE, Verb, checklist, choices, word
 from warroom.rules.messages import Refused as RuleRefused
 from warroom.settings import Settings
 from gateway.http import get_client, get_settings
 from gateway.late_items import add_action_item_after_closure
+from gateway.slack_http import SlackWork, signed_form, slack_work
+from gateway import slack_views
 from client.incidents import INCIDENT_WORKFLOW, incident_id, start_incident
 from client.search_attributes import CHANNEL
 
 router = APIRouter(tags=["slack"])
+log = logging.getLogger("warroom.gateway.slack")
 
-SLACK_DEADLINE = 2.5  # seconds of Slack's three
+
 ESCAPED_USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")  # a mention, with "Escape channels, users, and links" on
+
+
 class Refusal(Exception):
     """A reply for the person who typed the command (only they see it)."""
 
 
-@router.post("/v1/slack/commands", summary="Slack slash command /incident")
+@router.post("/v1/slack/commands", summary="Slack slash command /incident", response_model=None)
 async def slash_command(
-    request: Request, settings: Settings = Depends(get_settings), client: Client = Depends(get_client)
-) -> dict[str, Any]:
-    body = await request.body()
-    if settings.slack_signing_secret is None:
-        raise HTTPException(403, "Slack commands are off: WARROOM_SLACK_SIGNING_SECRET is not set")
-    verifier = SignatureVerifier(settings.slack_signing_secret.get_secret_value())
-    if not verifier.is_valid(body, request.headers.get("x-slack-request-timestamp"), request.headers.get("x-slack-signature")):
-        raise HTTPException(401, "invalid or stale Slack signature")
-    form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+    form: dict[str, str] = Depends(signed_form), settings: Settings = Depends(get_settings),
+    client: Client = Depends(get_client), work: SlackWork = Depends(slack_work),
+) -> dict[str, Any] | Response:
     try:
-        return await run(form, settings, client)
+        return run(form, settings, client, work)
     except Refusal as refusal:
-        return {"response_type": "ephemeral", "text": str(refusal)}
+        return ephemeral(str(refusal))
 
 
-async def run(form: dict[str, str], settings: Settings, client: Client) -> dict[str, Any]:
+def ephemeral(text: str) -> dict[str, Any]:
+    return {"response_type": "ephemeral", "text": text}
+
+
+def run(form: dict[str, str], settings: Settings, client: Client, work: SlackWork) -> dict[str, Any] | Response:
+    """The answer to the command, now; its Temporal work started on `work`."""
     try:
         words = shlex.split(form.get("text", ""))
     except ValueError as err:
         raise Refusal(f"could not read that: {err}") from None
-    user = person(form, settings)
+    user = person(form.get("user_id") or "", form.get("user_name") or "", settings)
+    reply = form.get("response_url")
     if not words or words[0] in ("help", "?"):
-        return {"response_type": "ephemeral", "text": USAGE}
+        return ephemeral(USAGE)
+    if words == ["declare"]:
+        if work.web is None:
+            raise Refusal("the declare form needs WARROOM_SLACK_BOT_TOKEN; meanwhile: `/incident declare <title> [sev=SEV2] [service=...]`")
+        work.start(work.call("views.open", trigger_id=form.get("trigger_id", ""), view=slack_views.declare_view(settings.policy)))
+        return Response(status_code=200)  # Slack shows nothing; the form opens
     if words[0] == "declare":
-        return await declare(words[1:], user, settings, client)
+        title, inp = declaration(words[1:], user)
+        work.start(answered(work, reply, declare(inp, settings, client)))
+        return ephemeral(f"declaring {title!r}…")
     if words[0].startswith("inc-") or (len(words) > 1 and words[1] in VERBS and words[0] not in VERBS):
-        target, words = incident_id(words[0]), words[1:]
+        target: str | None = incident_id(words[0])
+        words = words[1:]
     else:
-        target = await incident_of_channel(client, form.get("channel_id", ""))
+        target = None
     if not words or words[0] not in VERBS:
         raise Refusal(f"unknown command {' '.join(words) or '(none)'!r}.\n{USAGE}")
     verb, args = words[0], words[1:]
-    if verb == "status":
-        return await status(client, target)
-    payload = {"by": user, **fields_of(VERBS[verb], args)}
-    if VERBS[verb] == "action_item" and (late := await after_closure(client, settings, target, payload)):
-        return late
-    return await send(client, target, VERBS[verb], payload)
+    payload = None if verb == "status" else {"by": user, **fields_of(VERBS[verb], args)}
+    work.start(answered(work, reply, act(client, settings, target, form.get("channel_id", ""), verb, payload)))
+    return ephemeral(f"`{verb}` sent to {target or 'this channel’s incident'}…")
 
 
 async def after_closure(client: Client, settings: Settings, target: str, payload: dict[str, Any]) -> dict[str, Any] | None:
@@ -100,28 +109,55 @@ async def after_closure(client: Client, settings: Settings, target: str, payload
     return receipt and {"response_type": "in_channel", "text": f"{target} (closed): {receipt.text}"}
 
 
-def person(form: dict[str, str], settings: Settings) -> str:
-    """Who typed the command: the person with that Slack user id in the directory, else their Slack name."""
-    user_id = form.get("user_id") or ""
+def person(user_id: str, name: str, settings: Settings) -> str:
+    """Who acts in Slack: the person with that Slack user id in the directory, else their Slack name."""
     handle = settings.policy.people.handle(user_id) if user_id else ""
-    return handle if handle and handle != user_id else form.get("user_name") or user_id or "slack"
+    return handle if handle and handle != user_id else name or user_id or "slack"
 
 
-async def declare(args: list[str], user: str, settings: Settings, client: Client) -> dict[str, Any]:
+async def answered(work: SlackWork, response_url: str | None, outcome: Any) -> None:
+    """Await the Temporal work and post its answer (or why it was refused) to `response_url`."""
+    try:
+        body = await outcome
+    except Refusal as refusal:
+        body = ephemeral(str(refusal))
+    except RPCError as err:
+        body = ephemeral(f"warroom could not reach Temporal: {err.message}")
+    except Exception:
+        log.exception("Slack command failed after its answer")
+        body = ephemeral("warroom failed to carry that out; the gateway log says why")
+    await work.respond(response_url, body)
+
+
+def declaration(args: list[str], user: str) -> tuple[str, m.IncidentInput]:
     options = dict(a.split("=", 1) for a in args if "=" in a and a.split("=", 1)[0] in ("sev", "service"))
     title = " ".join(a for a in args if a.split("=", 1)[0] not in options)
     try:
-        inp = m.IncidentInput(
+        return title, m.IncidentInput(
             title=title, service=options.get("service", "unknown"), severity=options.get("sev"),
             declared_by=user, commander=user,
         )
     except ValidationError as err:
         raise Refusal(f"declare: {m.explain(err)}") from None
+
+
+async def declare(inp: m.IncidentInput, settings: Settings, client: Client) -> dict[str, Any]:
     handle = await start_incident(client, settings, f"inc-{secrets.token_hex(4)}", inp)
     return {
         "response_type": "in_channel",
-        "text": f":rotating_light: {user} declared {handle.id}: {title} (<{settings.workflow_url(handle.id)}|Temporal UI>)",
+        "text": f":rotating_light: {inp.declared_by} declared {handle.id}: {inp.title} (<{settings.workflow_url(handle.id)}|Temporal UI>)",
     }
+
+
+async def act(
+    client: Client, settings: Settings, target: str | None, channel_id: str, verb: str, payload: dict[str, Any] | None,
+) -> dict[str, Any]:
+    target = target or await incident_of_channel(client, channel_id)
+    if payload is None:
+        return await status(client, target)
+    if VERBS[verb] == "action_item" and (late := await after_closure(client, settings, target, payload)):
+        return late
+    return receipt_reply(await send(client, target, VERBS[verb], payload))
 
 
 async def incident_of_channel(client: Client, channel_id: str) -> str:
@@ -136,14 +172,11 @@ async def incident_of_channel(client: Client, channel_id: str) -> str:
     raise Refusal("this is not an incident channel: name the incident, e.g. `/incident inc-1a2b3c4d ack`")
 
 
-async def send(client: Client, target: str, name: str, payload: dict[str, Any]) -> dict[str, Any]:
-    update = asyncio.ensure_future(
-        client.get_workflow_handle(target).execute_update(name, payload, result_type=Receipt)
-    )
+async def send(client: Client, target: str, name: str, payload: dict[str, Any], update_id: str | None = None) -> Receipt:
+    """The update, to its end; `update_id` makes a repeat of the same request
+    (a second click, Slack's retry) get the first one's answer instead of acting again."""
     try:
-        receipt = await asyncio.wait_for(asyncio.shield(update), SLACK_DEADLINE)
-    except TimeoutError:
-        return {"response_type": "ephemeral", "text": f"sent to {target}; the channel will show the result"}
+        return await client.get_workflow_handle(target).execute_update(name, payload, id=update_id, result_type=Receipt)
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         raise Refusal(f"{target}: {cause.message if isinstance(cause, ApplicationError) else cause}") from None
@@ -151,6 +184,9 @@ async def send(client: Client, target: str, name: str, payload: dict[str, Any]) 
         if err.status is RPCStatusCode.NOT_FOUND:
             raise Refusal(f"no running incident {target}") from None
         raise
+
+
+def receipt_reply(receipt: Receipt) -> dict[str, Any]:
     return {"response_type": "in_channel", "text": f"{receipt.incident_id} ({receipt.severity}, {receipt.phase.value}): {receipt.text}"}
 
 
@@ -169,7 +205,7 @@ async def status(client: Client, target: str) -> dict[str, Any]:
     ]
     if link := state.links.get("Temporal UI"):
         lines.append(f"<{link}|Temporal UI>")
-    return {"response_type": "ephemeral", "text": "\n".join(lines)}
+    return ephemeral("\n".join(lines))
 
 
 # --- verbs: words -> message, all from the registry -------------------------------------

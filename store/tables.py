@@ -4,7 +4,7 @@ on every change is a new revision."""
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, Date, DateTime, ForeignKey, Integer, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Column, Date, DateTime, Float, ForeignKey, Integer, MetaData, String, Table, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = MetaData()
@@ -83,6 +83,13 @@ channel_messages = Table(
     Column("text", Text, nullable=False),
     Column("at", When, nullable=False),
     UniqueConstraint("channel", "key"),
+)
+
+# Slack's per-method rate budgets, shared by every worker (activities/slack_budget.py).
+slack_budget = Table(
+    "slack_budget", metadata,
+    Column("method", String(200), primary_key=True, comment="a Web API method, or chat.postMessage:<channel>"),
+    Column("next_at", Float, nullable=False, comment="epoch seconds from which the next call may go"),
 )
 
 # The built-in tracker (no Jira): one issue per action item, `WR-<id>`.

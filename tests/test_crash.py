@@ -176,7 +176,7 @@ async def test_incidents_survive_worker_kills_and_a_server_restart(tmp_path, fak
         "WARROOM_TEMPORAL_ADDRESS": settings.temporal_address, "WARROOM_TASK_QUEUE": settings.task_queue,
         "WARROOM_DATA_DIR": str(settings.data_dir), "WARROOM_CONFIG": str(config), "WARROOM_MONITORING_WINDOW": "2s",
         "WARROOM_HTTP_PORT": str(http_port),
-        "WARROOM_SLACK_BOT_TOKEN": slack.token, "WARROOM_SLACK_API_URL": f"{slack.url}/api/",
+        "WARROOM_SLACK_BOT_TOKEN": slack.token, "WARROOM_SLACK_API_URL": f"{slack.url}/api/", "WARROOM_SLACK_RATE_WINDOW": "1s",
         "WARROOM_STATUSPAGE_API_KEY": page.api_key, "WARROOM_STATUSPAGE_PAGE_ID": page.page_id,
         "WARROOM_STATUSPAGE_API_URL": f"{page.url}/v1/",
         "WARROOM_JIRA_URL": jira.url, "WARROOM_JIRA_USER": "bot@example.com", "WARROOM_JIRA_TOKEN": "jira-crash",

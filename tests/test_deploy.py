@@ -92,3 +92,21 @@ def test_the_image_copies_every_package():
     packages = tomllib.loads((DEPLOY.parent / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
     copied = set(re.findall(r"^COPY (\w+) \./\1$", (DEPLOY / "Dockerfile").read_text(), re.M))
     assert {p.partition(".")[0] for p in packages} == copied
+
+
+def test_the_slack_app_manifest_points_at_the_gateway_and_grants_every_method_warroom_calls():
+    manifest = yaml.safe_load((DEPLOY / "slack-app.yaml").read_text())
+    [command] = manifest["features"]["slash_commands"]
+    assert command["command"] == "/incident" and command["url"].endswith("/v1/slack/commands")
+    assert manifest["settings"]["interactivity"] == {
+        "is_enabled": True, "request_url": command["url"].replace("/v1/slack/commands", "/v1/slack/interactions"),
+    }
+    needs = {  # Slack's reference page of each method warroom calls: the bot scope it requires
+        "conversations.create": "channels:manage", "conversations.setTopic": "channels:manage",
+        "conversations.invite": "channels:manage", "conversations.archive": "channels:manage",
+        "conversations.list": "channels:read", "conversations.members": "channels:read",
+        "conversations.history": "channels:history", "conversations.open": "im:write",
+        "chat.postMessage": "chat:write", "chat.update": "chat:write", "bookmarks.add": "bookmarks:write",
+        "bookmarks.list": "bookmarks:read", "users.lookupByEmail": "users:read.email", "/incident": "commands",
+    }
+    assert set(needs.values()) <= set(manifest["oauth_config"]["scopes"]["bot"])

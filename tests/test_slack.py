@@ -42,6 +42,7 @@ def opening(incident_id="inc-1", title="Checkout down", **kw) -> OpenChannel:
 
 async def test_open_channel_creates_once_with_topic_members_and_bookmarks(fake, chat):
     ref = await chat.open_channel(opening())
+    assert "conversations.list" not in fake.calls  # a new channel costs no listing (tier 2)
     again = await chat.open_channel(opening())
     assert again == ref and ref.name == "incident-2026-03-04-checkout-down"
     assert ref.url == f"https://fake.slack.test/archives/{ref.id}"
@@ -50,7 +51,7 @@ async def test_open_channel_creates_once_with_topic_members_and_bookmarks(fake, 
     assert "[warroom:inc-1]" in channel["purpose"]["value"]
     assert {"UALICE", "UCAROL"} <= set(channel["members"])
     assert [b["title"] for b in channel["bookmarks"]] == ["Temporal UI", "Status page"]
-    assert fake.calls.count("conversations.create") == 1
+    assert [c["name"] for c in fake.channels.values()] == [ref.name]
 
 
 async def test_any_title_gives_a_valid_name_and_a_taken_name_gets_a_suffix(fake, chat):
@@ -132,7 +133,7 @@ async def test_bad_token_is_final_and_never_shows_the_token(fake):
 
 async def test_an_invalid_name_is_reported_not_retried(fake, chat):
     with pytest.raises(ApplicationError, match="invalid_name_specials") as err:
-        await chat._create_channel("Not Valid!")
+        await chat._create_channel("inc-1", "Not Valid!")
     assert err.value.non_retryable
 
 

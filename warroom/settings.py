@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     slack_bot_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
     slack_signing_secret: SecretStr | None = None
+    slack_rate_window: timedelta = timedelta(minutes=1)  # Slack's tiers are calls per minute; a test double may shorten it
 
     jira_url: str | None = None
     jira_user: str | None = None
@@ -83,7 +84,7 @@ class Settings(BaseSettings):
 
     _durations = field_validator(
         "monitoring_window", "postmortem_draft_due", "postmortem_review_due", "ready_poller_window", "heartbeat_every",
-        "canary_every", "canary_deadline", mode="before",
+        "canary_every", "canary_deadline", "slack_rate_window", mode="before",
     )(lambda v: None if v is None or v == "" else parse_duration(v))
 
     @property

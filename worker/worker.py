@@ -26,11 +26,13 @@ from activities.prometheus import PrometheusAPI
 from activities.routing import RoutingActivities
 from activities.signals import SignalActivities
 from activities.slack import SlackChat
+from activities.slack_budget import SlackPace
 from activities.statuspage import LocalStatusPage, StatusPageActivities, StatusPageBackend
 from activities.statuspage_api import StatusPageAPI
 from activities.tracker import LocalTracker, TrackerActivities, TrackerBackend
 from store.db import Database
 from store.identities import Identities
+from store.slack_budget import SlackBudgets
 import warroom
 from warroom.settings import Settings
 from worker.metrics import WorkerMetrics
@@ -89,10 +91,12 @@ def build_activities(settings: Settings, client: Client) -> list[Callable[..., A
 
 
 def chat_backend(settings: Settings) -> ChatBackend:
-    """Slack when a bot token is set, else channel logs in the database."""
+    """Slack when a bot token is set (its calls paced by the budgets all workers
+    share), else channel logs in the database."""
     if settings.slack_bot_token:
         identities = Identities(Database(settings.database), "slack")
-        return SlackChat(settings.slack_bot_token.get_secret_value(), settings.slack_api_url, identities)
+        pace = SlackPace(SlackBudgets(Database(settings.database)), settings.slack_rate_window.total_seconds())
+        return SlackChat(settings.slack_bot_token.get_secret_value(), settings.slack_api_url, identities, pace)
     return LocalChat(Database(settings.database))
 
 

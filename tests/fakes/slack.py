@@ -18,7 +18,7 @@ from tests.fakes.server import Faults, json_response
 
 WRITES = {
     "conversations.create", "conversations.setPurpose", "conversations.setTopic", "conversations.invite",
-    "conversations.archive", "bookmarks.add", "chat.postMessage", "conversations.open",
+    "conversations.archive", "bookmarks.add", "chat.postMessage", "conversations.open", "chat.update",
 }
 NAME_OK = re.compile(r"[a-z0-9_-]+")
 USER_ID = re.compile(r"[UW][A-Z0-9]+")
@@ -38,8 +38,12 @@ class FakeSlack:
         self.ids = itertools.count(1)
         self.lock = threading.Lock()
         self.calls: list[str] = []
+        self.views: dict[str, dict[str, Any]] = {}  # view id -> the modal as last opened or updated
+        self.triggers_used: set[str] = set()
         self.app = FastAPI()
         self.app.add_api_route("/api/{method}", self.handle, methods=["GET", "POST"])
+        self.replies: list[dict[str, Any]] = []  # what was posted to a response_url (`<url>/hooks/...`)
+        self.app.add_api_route("/hooks/{path:path}", self.hook, methods=["POST"])
 
     # --- inspection for tests ---------------------------------------------------------
 
@@ -183,7 +187,10 @@ class FakeSlack:
         if channel is None:
             return self.error("channel_not_found")
         limit = int(params.get("limit") or 100)
-        newest_first = list(reversed(channel["messages"]))[:limit]
+        newest_first = list(reversed(channel["messages"]))
+        if latest := params.get("latest"):  # messages up to `latest`, itself only when `inclusive`
+            newest_first = [m for m in newest_first if float(m["ts"]) < float(latest) or (truthy(params.get("inclusive")) and m["ts"] == latest)]
+        newest_first = newest_first[:limit]
         with_meta = truthy(params.get("include_all_metadata"))
         out = [{k: v for k, v in m.items() if with_meta or k != "metadata"} for m in newest_first]
         return self.ok(messages=out, has_more=len(channel["messages"]) > limit)
@@ -197,6 +204,8 @@ class FakeSlack:
         if not params.get("text"):
             return self.error("no_text")
         message = {"type": "message", "ts": f"{next(self.ids)}.000100", "text": params["text"], "user": self.bot_user}
+        if params.get("blocks"):
+            message["blocks"] = json.loads(params["blocks"]) if isinstance(params["blocks"], str) else params["blocks"]
         if params.get("metadata"):
             meta = params["metadata"]
             message["metadata"] = json.loads(meta) if isinstance(meta, str) else meta
@@ -224,3 +233,49 @@ class FakeSlack:
     def m_users_lookupByEmail(self, params: dict[str, Any]) -> Response:
         user = self.users.get(params.get("email", ""))
         return self.ok(user={"id": user}) if user else self.error("users_not_found")
+
+    # --- interactivity: messages rewritten after a click, modals ------------------------
+
+    async def hook(self, path: str, request: Request) -> Response:
+        """A `response_url` (Slack's hooks.slack.com): JSON in, `ok` out."""
+        self.replies.append({"path": path, **await request.json()})
+        return Response("ok")
+
+    def m_chat_update(self, params: dict[str, Any]) -> Response:
+        channel = self._channel(params)
+        if channel is None:
+            return self.error("channel_not_found")
+        message = next((m for m in channel["messages"] if m["ts"] == params.get("ts")), None)
+        if message is None:
+            return self.error("message_not_found")
+        if message.get("user") != self.bot_user:
+            return self.error("cant_update_message")
+        if not params.get("text") and not params.get("blocks"):
+            return self.error("no_text")
+        for field in ("text", "blocks"):
+            if params.get(field):
+                value = params[field]
+                message[field] = json.loads(value) if field == "blocks" and isinstance(value, str) else value
+        message["edited"] = {"user": self.bot_user, "ts": f"{next(self.ids)}.000200"}
+        return self.ok(channel=channel["id"], ts=message["ts"], text=message["text"])
+
+    def m_views_open(self, params: dict[str, Any]) -> Response:
+        """A trigger id opens one modal (Slack: valid for three seconds, used once)."""
+        trigger, view = params.get("trigger_id"), params.get("view")
+        if not trigger or not view:
+            return self.error("invalid_arguments")
+        if trigger in self.triggers_used:
+            return self.error("expired_trigger_id")
+        self.triggers_used.add(trigger)
+        view = json.loads(view) if isinstance(view, str) else view
+        view_id = f"V{next(self.ids):06d}"
+        self.views[view_id] = {**view, "id": view_id}
+        return self.ok(view=self.views[view_id])
+
+    def m_views_update(self, params: dict[str, Any]) -> Response:
+        view_id, view = params.get("view_id"), params.get("view")
+        if view_id not in self.views:
+            return self.error("not_found")
+        view = json.loads(view) if isinstance(view, str) else view
+        self.views[view_id] = {**view, "id": view_id}
+        return self.ok(view=self.views[view_id])

@@ -19,7 +19,7 @@ from warroom.models import PAGERDUTY, Deadline, PageRecord, Phase, PublicStatus,
 from warroom.rules import wording
 from warroom.rules.effects import Operation
 from warroom.rules.messages import ACTIVE
-from warroom.rules.requests import ChannelArchive, PageRequest, PageResult, PageUpdate
+from warroom.rules.requests import UPDATE_BUTTONS, ChannelArchive, PageRequest, PageResult, PageUpdate
 
 if TYPE_CHECKING:
     from warroom.rules.lifecycle import Lifecycle
@@ -118,7 +118,7 @@ class DeadlineRules:
         who = self.state.roles.get(Role.COMMS_LEAD) or self.state.roles.get(Role.COMMANDER)
         late = humanize(now - d.due) if now > d.due else "now"
         self.log(now, "warroom", "reminder", f"status update overdue ({late}); reminded {who or 'everyone'}")
-        self.post(wording.update_overdue(self.state, self.mention(who), late), "Remind: status update overdue")
+        self.post(wording.update_overdue(self.state, self.mention(who), late), "Remind: status update overdue", UPDATE_BUTTONS)
         d.reminders += 1
         d.next_fire = now + (self.rules.update_cadence or CADENCE_WHEN_UNSET)
 

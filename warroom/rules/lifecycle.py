@@ -42,8 +42,7 @@ from warroom.rules.public import PublicRules
 from warroom.rules.messages import MESSAGES, Refused, allowed_move, checks, handles
 from warroom.rules.people import PeopleRules
 from warroom.rules.requests import (
-    ArchiveRequest, ChannelArchive, ChannelBookmark, ChannelInvite, ChannelPost, ChannelTopic, DraftRequest,
-    FirstPost, OpenChannel, PageRequest,
+    RESPONSE_BUTTONS, ArchiveRequest, ChannelArchive, ChannelBookmark, ChannelInvite, ChannelPost, ChannelTopic, DraftRequest, FirstPost, OpenChannel, PageRequest,
 )
 
 ROLLBACK_CHECKLIST = ["no_irreversible_migrations", "no_irreversible_side_effects", "known_good_target"]
@@ -103,12 +102,13 @@ class Lifecycle(
             OpenChannel(
                 incident_id=s.id, title=s.title, declared_on=s.metrics.declared_at.date(), severity=s.severity,
                 topic=wording.topic(s), invite=self.invitees(),
-                bookmarks=dict(s.links), first_post=FirstPost(text=first, idempotency_key=f"{key}:first"),
+                bookmarks=dict(s.links),
+                first_post=FirstPost(text=first, idempotency_key=f"{key}:first", buttons=list(RESPONSE_BUTTONS)),
             ),
             "Open incident channel, post initial update",
             then=self._channel_opened,
             # Without a channel the update goes wherever posts go then, as on its own.
-            failed=lambda reason: self.post(first, "Post initial update"),
+            failed=lambda reason: self.post(first, "Post initial update", RESPONSE_BUTTONS),
             key=key,
         )
         self.list_recent_changes(now)
@@ -343,13 +343,14 @@ class Lifecycle(
             return req.model_copy(update={"state": self.state})
         return req
 
-    def post(self, text: str, summary: str) -> None:
+    def post(self, text: str, summary: str, buttons: tuple[str, ...] = ()) -> None:
         """Post in the incident channel; once it is archived, the timeline is the record."""
         s = self.state
         if s.phase in (Phase.LEARN, Phase.CLOSED):
             return
         key = self.next_key()
-        self.effect(Operation.POST, ChannelPost(incident_id=s.id, channel=s.channel, text=text, idempotency_key=key), summary, key=key)
+        post = ChannelPost(incident_id=s.id, channel=s.channel, text=text, idempotency_key=key, buttons=list(buttons))
+        self.effect(Operation.POST, post, summary, key=key)
 
 
     def refresh_topic(self) -> None:

@@ -7,7 +7,7 @@ activities in `activities/` carry them out. Nothing here talks to anything."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -20,10 +20,18 @@ from warroom.signals import SignalQueries
 
 # --- Chat: the incident channel and direct messages --------------------------------------
 
+RESPONSE_BUTTONS = ("acknowledge", "escalate", "resolve")  # on the page and the first channel post
+UPDATE_BUTTONS = ("update",)  # on the status update reminder
+
+
+def buttons_field() -> Any:
+    return Field(default_factory=list, description="responder messages (by name) offered as buttons where chat has them")
+
 
 class FirstPost(BaseModel):
     text: str
     idempotency_key: str
+    buttons: list[str] = buttons_field()
 
 
 class OpenChannel(BaseModel):
@@ -36,12 +44,23 @@ class OpenChannel(BaseModel):
     bookmarks: dict[str, str] = Field(default_factory=dict, description="title -> URL")
     first_post: FirstPost | None = Field(default=None, description="posted once the channel is open, by the same activity")
 
+    def first_message(self, channel: ChannelRef) -> ChannelPost | None:
+        """The first post, as a post to the opened `channel`."""
+        first = self.first_post
+        if first is None:
+            return None
+        return ChannelPost(
+            incident_id=self.incident_id, channel=channel, text=first.text, idempotency_key=first.idempotency_key,
+            buttons=first.buttons,
+        )
+
 
 class ChannelPost(BaseModel):
     incident_id: str
     channel: ChannelRef | None
     text: str
     idempotency_key: str
+    buttons: list[str] = buttons_field()
 
 
 class ChannelTopic(BaseModel):
@@ -78,6 +97,7 @@ class DirectMessage(BaseModel):
     text: str
     idempotency_key: str
     address: str | None = Field(None, description="how chat reaches them: a Slack user id or an e-mail address")
+    buttons: list[str] = buttons_field()
 
 
 # --- Paging ------------------------------------------------------------------------------

@@ -81,6 +81,11 @@ def upgrade() -> None:
         sa.UniqueConstraint("channel", "key"),
     )
     op.create_table(
+        "slack_budget",
+        sa.Column("method", sa.String(200), primary_key=True, comment="a Web API method, or chat.postMessage:<channel>"),
+        sa.Column("next_at", sa.Float, nullable=False, comment="epoch seconds from which the next call may go"),
+    )
+    op.create_table(
         "tracker_issues",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("incident_id", sa.String(100), nullable=False),
@@ -163,5 +168,5 @@ def downgrade() -> None:
     for table in ("action_item_statuses", "follow_up_runs", "postmortem_drafts", "incidents"):
         op.drop_table(table)
     for table in ("identities", "status_page_components", "status_page_updates", "status_page_incidents", "tracker_issues",
-                  "channel_messages", "channel_bookmarks", "channels"):
+                  "slack_budget", "channel_messages", "channel_bookmarks", "channels"):
         op.drop_table(table)
