@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from warroom import models as m
+from warroom.responders import Resolve, StatusUpdate
 from warroom.policy import Policy
 
 DECLARE, UPDATE, RESOLVE = "warroom:declare", "warroom:update", "warroom:resolve"
@@ -128,7 +129,7 @@ def resolve_view(incident_id: str, origin: dict[str, str]) -> dict[str, Any]:
     ], {"incident": incident_id, **origin})
 
 
-MESSAGE_OF = {UPDATE: ("update", m.StatusUpdate), RESOLVE: ("resolve", m.Resolve)}
+MESSAGE_OF = {UPDATE: ("update", StatusUpdate), RESOLVE: ("resolve", Resolve)}
 
 
 def message(view: dict[str, Any], user: str) -> tuple[str, BaseModel | dict[str, str]]:

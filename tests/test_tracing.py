@@ -14,7 +14,6 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from temporalio.client import Client
 
 from warroom import models as m
-
 from warroom.responders import Receipt
 from warroom.settings import Settings
 from gateway.app import create_app
