@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Collection
 from typing import Any
 
@@ -49,6 +50,7 @@ MAX_TOPIC = 250
 HISTORY_WINDOW = 200
 RATE_LIMITED_RETRIES = 5  # 429s answered in place (after Retry-After) before the activity retries
 # Per-user invite answers that leave the channel usable; the rest fail the activity.
+CHANNEL_ID = re.compile(r"[A-Z0-9-]+")  # channel ids are upper case; names (`#incidents`) never are
 INVITE_SKIPPABLE = {"already_in_channel", "cant_invite_self", "user_not_found", "users_not_found", "user_is_restricted"}
 
 
@@ -63,6 +65,7 @@ class SlackChat:
         self.identities = identities
         self.pace = pace
         self._identity: dict[str, Any] | None = None
+        self._named: dict[str, str] = {}  # channel name -> id, for channels named in config
 
     # --- ChatBackend ------------------------------------------------------------------
 
@@ -86,8 +89,9 @@ class SlackChat:
         if req.channel is None:
             raise final(SERVICE, "there is no incident channel to post in (opening it failed)")
         with urgently():  # updates and reminders go before topics and bookmarks
+            channel = await self._channel_id(req.channel)
             blocks = message_blocks(req.text, req.incident_id, req.buttons)
-            await self._post_once(req.channel.id, req.text, req.idempotency_key, blocks)
+            await self._post_once(channel, req.text, req.idempotency_key, blocks)
 
     async def set_topic(self, req: ChannelTopic) -> None:
         await self._call("conversations_setTopic", channel=req.channel.id, topic=req.topic[:MAX_TOPIC])
@@ -131,11 +135,31 @@ class SlackChat:
                 unclaimed = channel
         return unclaimed
 
-    async def _channels(self):
+    async def _channel_id(self, ref: ChannelRef) -> str:
+        """A channel id as is. A channel named in `warroom.toml` (`#incidents`) is
+        found once by name and joined when public, since Slack reads history
+        (the duplicate check) only by id and posts only as a member."""
+        if CHANNEL_ID.fullmatch(ref.id):
+            return ref.id
+        name = ref.name.lstrip("#")
+        if name not in self._named:
+            found = None
+            async for channel in self._channels(exclude_archived=True):
+                if channel["name"] == name:
+                    found = channel
+                    break
+            if found is None:
+                raise final(SERVICE, f"no channel #{name} the bot can see: create it, or invite the bot to it if private")
+            if not found.get("is_member"):
+                await self._call("conversations_join", channel=found["id"])
+            self._named[name] = found["id"]
+        return self._named[name]
+
+    async def _channels(self, exclude_archived: bool = False):
         cursor = None
         while True:
             page = await self._call(
-                "conversations_list", types="public_channel,private_channel", exclude_archived=False,
+                "conversations_list", types="public_channel,private_channel", exclude_archived=exclude_archived,
                 limit=200, cursor=cursor,
             )
             for channel in page.get("channels", []):

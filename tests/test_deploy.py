@@ -104,7 +104,7 @@ def test_the_slack_app_manifest_points_at_the_gateway_and_grants_every_method_wa
     needs = {  # Slack's reference page of each method warroom calls: the bot scope it requires
         "conversations.create": "channels:manage", "conversations.setTopic": "channels:manage",
         "conversations.invite": "channels:manage", "conversations.archive": "channels:manage",
-        "conversations.list": "channels:read", "conversations.members": "channels:read",
+        "conversations.list": "channels:read", "conversations.members": "channels:read", "conversations.join": "channels:join",
         "conversations.history": "channels:history", "conversations.open": "im:write",
         "chat.postMessage": "chat:write", "chat.update": "chat:write", "bookmarks.add": "bookmarks:write",
         "bookmarks.list": "bookmarks:read", "users.lookupByEmail": "users:read.email", "/incident": "commands",

@@ -13,7 +13,8 @@ from gateway.late_items import add_action_item_after_closure
 from store.archive import Archive
 from warroom.models import Phase
 from warroom.rules import Refused
-from tests.test_slack_commands import gateway_for, slash
+from tests.slack_support import served_fake
+from tests.test_slack_commands import Commands
 
 
 async def test_a_sev1_downgraded_after_resolution_waits_for_its_postmortem(warroom):
@@ -62,11 +63,15 @@ async def test_slack_adds_an_action_item_to_a_closed_incident(warroom):
     handle = await warroom.declare("Search slow", severity="SEV4")
     await warroom.send(handle, "resolve", summary="reindexed")
     declared = (await handle.result())["metrics"]["declared_at"][:10]
-    async with gateway_for(warroom) as http:
-        with warroom.env.auto_time_skipping_disabled():
-            answer = (await slash(http, f"{handle.id} action-item @carol {declared} Alert on index lag")).json()
-            assert answer["response_type"] == "in_channel" and "action item 1 added to the closed incident" in answer["text"]
-            await warroom.client.get_workflow_handle(f"warroom-action-items-{handle.id}-1").result()
-        refused = (await slash(http, f"{handle.id} action-item @carol 2000-01-01 Too late")).json()
-        assert refused["response_type"] == "ephemeral" and "before the incident began" in refused["text"]
+    slack, served = served_fake()
+    try:
+        async with Commands(warroom, slack) as gw:
+            with warroom.env.auto_time_skipping_disabled():
+                answer = await gw.outcome(f"{handle.id} action-item @carol {declared} Alert on index lag")
+                assert answer["response_type"] == "in_channel" and "action item 1 added to the closed incident" in answer["text"]
+                await warroom.client.get_workflow_handle(f"warroom-action-items-{handle.id}-1").result()
+            refused = await gw.outcome(f"{handle.id} action-item @carol 2000-01-01 Too late")
+            assert refused["response_type"] == "ephemeral" and "before the incident began" in refused["text"]
+    finally:
+        served.stop()
     assert (await warroom.tracker_issue("WR-1")).title == "Alert on index lag"

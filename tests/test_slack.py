@@ -12,7 +12,7 @@ from warroom.rules.requests import ChannelArchive, ChannelBookmark, ChannelPost,
 from activities.slack import SlackChat
 from tests.fakes.server import Served, json_response
 from tests.fakes.slack import FakeSlack
-from warroom.models import Severity
+from warroom.models import ChannelRef, Severity
 
 TOKEN = "xoxb-secret-123"
 
@@ -149,3 +149,28 @@ async def test_a_bookmark_whose_answer_was_lost_is_not_added_again(fake, chat):
     await chat.bookmark(bridge)
     titles = [b["title"] for b in fake.channel(ref.name)["bookmarks"]]
     assert titles == ["Temporal UI", "Status page", "War-room bridge"]
+
+
+async def test_a_channel_named_in_config_is_found_joined_and_posted_to_once(fake, chat):
+    incidents = fake.add_channel("incidents")
+    announce = ChannelPost(incident_id="inc-1", channel=ChannelRef(id="#incidents", name="incidents"), text="inc-1 declared", idempotency_key="k1")
+    await chat.post(announce)
+    await chat.post(announce)  # a retry
+    assert [m["text"] for m in fake.messages(incidents)] == ["inc-1 declared"]
+    assert fake.calls.count("conversations.join") == 1 and fake.calls.count("conversations.list") == 1
+    await chat.post(announce.model_copy(update={"idempotency_key": "k2", "text": "inc-1 resolved"}))
+    assert fake.calls.count("conversations.list") == 1, "the name is looked up once"
+
+
+async def test_a_channel_name_slack_does_not_know_is_a_final_failure_that_says_what_to_do(fake, chat):
+    missing = ChannelPost(incident_id="inc-1", channel=ChannelRef(id="#exec", name="exec"), text="summary", idempotency_key="k1")
+    with pytest.raises(ApplicationError) as failed:
+        await chat.post(missing)
+    assert failed.value.non_retryable and "no channel #exec the bot can see" in failed.value.message
+
+
+async def test_slack_refuses_a_post_where_the_bot_is_no_member(fake, chat):
+    private = fake.add_channel("leads")
+    with pytest.raises(ApplicationError) as failed:
+        await chat.post(ChannelPost(incident_id="inc-1", channel=ChannelRef(id=private, name="leads"), text="x", idempotency_key="k1"))
+    assert "not_in_channel" in failed.value.message

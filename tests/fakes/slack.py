@@ -18,7 +18,7 @@ from tests.fakes.server import Faults, json_response
 
 WRITES = {
     "conversations.create", "conversations.setPurpose", "conversations.setTopic", "conversations.invite",
-    "conversations.archive", "bookmarks.add", "chat.postMessage", "conversations.open", "chat.update",
+    "conversations.archive", "bookmarks.add", "chat.postMessage", "conversations.open", "chat.update", "conversations.join",
 }
 NAME_OK = re.compile(r"[a-z0-9_-]+")
 USER_ID = re.compile(r"[UW][A-Z0-9]+")
@@ -49,6 +49,16 @@ class FakeSlack:
 
     def channel(self, name: str) -> dict[str, Any]:
         return next(c for c in self.channels.values() if c["name"] == name)
+
+    def add_channel(self, name: str, members: list[str] | None = None) -> str:
+        """A channel people made (the bot not in it unless named): an announcements channel."""
+        cid = f"C{next(self.ids):06d}"
+        self.channels[cid] = {
+            "id": cid, "name": name, "creator": "UHUMAN", "is_archived": False, "is_channel": True,
+            "purpose": {"value": ""}, "topic": {"value": ""}, "members": members or ["UHUMAN"], "bookmarks": [],
+            "messages": [],
+        }
+        return cid
 
     def messages(self, channel_id: str) -> list[dict[str, Any]]:
         return self.channels[channel_id]["messages"]
@@ -114,9 +124,19 @@ class FakeSlack:
         }
         return self.ok(channel=self._public(self.channels[cid]))
 
-    @staticmethod
-    def _public(channel: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in channel.items() if k not in {"messages", "bookmarks", "members"}}
+    def _public(self, channel: dict[str, Any]) -> dict[str, Any]:
+        shown = {k: v for k, v in channel.items() if k not in {"messages", "bookmarks", "members"}}
+        return shown | {"is_member": self.bot_user in channel["members"]}
+
+    def m_conversations_join(self, params: dict[str, Any]) -> Response:
+        channel = self._channel(params)
+        if channel is None or channel.get("is_im"):
+            return self.error("channel_not_found")
+        if channel["is_archived"]:
+            return self.error("is_archived")
+        if self.bot_user not in channel["members"]:
+            channel["members"].append(self.bot_user)
+        return self.ok(channel=self._public(channel))
 
     def m_conversations_list(self, params: dict[str, Any]) -> Response:
         """Pages of two channels, to make callers follow `next_cursor`."""
@@ -201,6 +221,8 @@ class FakeSlack:
             return self.error("channel_not_found")
         if channel["is_archived"]:
             return self.error("is_archived")
+        if not channel.get("is_im") and self.bot_user not in channel["members"]:
+            return self.error("not_in_channel")
         if not params.get("text"):
             return self.error("no_text")
         message = {"type": "message", "ts": f"{next(self.ids)}.000100", "text": params["text"], "user": self.bot_user}
