@@ -59,7 +59,7 @@ def marker(incident_id: str) -> str:
 
 
 class SlackChat:
-    def __init__(self, token: str, api_url: str, identities: Identities | None = None, pace: SlackPace | None = None):
+    def __init__(self, token: str, api_url: str, *, identities: Identities | None = None, pace: SlackPace | None = None):
         self.token = token
         self.client = AsyncWebClient(token=token, base_url=api_url, timeout=20, retry_handlers=[])
         self.identities = identities

@@ -38,7 +38,16 @@ from tests.fakes.slack_limits import SlackRateLimits
 from worker.worker import build_worker
 
 TOKEN = "xoxb-storm"
-PAGED = "D-primary"  # the default escalation's first step, `primary`, paged by direct message
+# The default escalation's first step, `primary`: a person Slack knows by id, paged by direct message.
+ON_CALL = """
+[people.oncall]
+slack = "UONCALL"
+
+[rotations.primary]
+users = ["oncall"]
+start = 2026-01-05T09:00:00Z
+"""
+PAGED = "D-UONCALL"
 
 
 @dataclass
@@ -57,7 +66,11 @@ async def storm(client: Client, settings: Settings, incidents: int, window: floa
     slack = FakeSlack(token=TOKEN)
     limits = SlackRateLimits(slack.app, window)
     served = Served(limits).start()
-    settings = settings.model_copy(update={
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    policy = settings.data_dir / "storm.toml"
+    policy.write_text(ON_CALL)
+    settings = Settings(**{
+        **settings.model_dump(exclude_unset=True), "config": policy,
         "slack_bot_token": SecretStr(TOKEN), "slack_api_url": f"{served.url}/api/", "slack_rate_window": timedelta(seconds=window),
     })
     await upgrade(settings.database)

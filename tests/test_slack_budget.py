@@ -46,7 +46,7 @@ async def test_a_rate_limited_post_waits_its_retry_after_and_goes_once(tmp_path)
     fake, served = served_fake()
     try:
         budgets = SlackBudgets(Database(url))
-        chat = SlackChat(TOKEN, f"{fake.url}/api/", SlackPace(budgets))
+        chat = SlackChat(TOKEN, f"{fake.url}/api/", pace=SlackPace(budgets))
         fake.m_conversations_create({"name": "incident-2026-03-04-x"})
         cid = next(iter(fake.channels))
         fake.faults.fail_next(json_response({"ok": False, "error": "ratelimited"}, 429, {"Retry-After": "1"}))

@@ -26,10 +26,26 @@ def slack():
     served.stop()
 
 
+# The on-call is a person Slack knows by id: pages are direct messages to them.
+ON_CALL = """
+[people.pat]
+slack = "UPAT"
+
+[rotations.primary]
+users = ["pat"]
+start = 2026-01-05T09:00:00Z
+"""
+PAGE_DM = "D-UPAT"
+
+
 @pytest.fixture
 async def room(env, tmp_path, slack):
     """warroom whose chat is the fake Slack."""
-    settings = {"slack_bot_token": SecretStr(TOKEN), "slack_api_url": f"{slack.url}/api/", "slack_rate_window": "1s"}
+    policy = tmp_path / "warroom.toml"
+    policy.write_text(ON_CALL)
+    settings = {
+        "slack_bot_token": SecretStr(TOKEN), "slack_api_url": f"{slack.url}/api/", "slack_rate_window": "1s", "config": policy,
+    }
     async with Warroom(env, tmp_path, settings) as w:
         yield w
 
@@ -51,7 +67,7 @@ async def test_page_and_first_post_carry_buttons_and_each_click_acts_once(room, 
     state = await room.state(handle)
     post = first_post(slack, state)
     assert buttons(post) == ["warroom:acknowledge", "warroom:escalate", "warroom:resolve"]
-    page = copy.deepcopy(next(msg for msg in slack.messages("D-primary") if buttons(msg)))  # SEV2 pages the on-call
+    page = copy.deepcopy(next(msg for msg in slack.messages(PAGE_DM) if buttons(msg)))  # SEV2 pages the on-call
     assert buttons(page) == ["warroom:acknowledge", "warroom:escalate", "warroom:resolve"]
     async with SlackGateway(room, slack.url) as gw:
         answer = await gw.interact(click(post, state.channel.id, "acknowledge", hooks=slack.url))
@@ -67,7 +83,7 @@ async def test_page_and_first_post_carry_buttons_and_each_click_acts_once(room, 
         assert any("bob" in e["text"] and "acknowledged" in e["text"] for b in rewritten["blocks"] if b["type"] == "context" for e in b["elements"])
 
         await gw.interact(click(rewritten, state.channel.id, "escalate", hooks=slack.url))
-        await gw.interact(click(page, "D-primary", "escalate", user="carol", hooks=slack.url))  # meanwhile, on the page
+        await gw.interact(click(page, PAGE_DM, "escalate", user="carol", hooks=slack.url))  # meanwhile, on the page
         await gw.settle()
     state = await room.state(handle)
     assert state.severity is m.Severity.SEV1 and len(acts(state, "severity")) == 1

@@ -96,7 +96,7 @@ def chat_backend(settings: Settings) -> ChatBackend:
     if settings.slack_bot_token:
         identities = Identities(Database(settings.database), "slack")
         pace = SlackPace(SlackBudgets(Database(settings.database)), settings.slack_rate_window.total_seconds())
-        return SlackChat(settings.slack_bot_token.get_secret_value(), settings.slack_api_url, identities, pace)
+        return SlackChat(settings.slack_bot_token.get_secret_value(), settings.slack_api_url, identities=identities, pace=pace)
     return LocalChat(Database(settings.database))
 
 
