@@ -120,6 +120,11 @@ def update_view(incident_id: str, origin: dict[str, str]) -> dict[str, Any]:
     return modal(UPDATE, "Post a status update", "Post", [
         field("status", "Status", {"type": "static_select", "options": [option(s, s.title()) for s in STATUSES]}),
         field("message", "Update for the channel", {"type": "plain_text_input", "multiline": True, "max_length": 2000}),
+        # The public side (status page), for publishers only; empty keeps the page as it is.
+        field("public", "For the status page (publishers only)", {"type": "plain_text_input", "multiline": True, "max_length": 2000}, optional=True),
+        field("impact", "Impact, from now on", {"type": "plain_text_input", "max_length": 1000}, optional=True),
+        field("help_needed", "Help needed", {"type": "plain_text_input", "max_length": 1000}, optional=True),
+        field("eta", "ETA", {"type": "plain_text_input", "max_length": 200}, optional=True),
     ], {"incident": incident_id, **origin})
 
 

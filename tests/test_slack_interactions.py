@@ -17,6 +17,7 @@ from activities.slack_blocks import message_blocks
 from gateway.slack_views import resolve_view
 from tests.slack_support import TOKEN, SlackGateway, click, fixture, picked, served_fake, submission, ticked, typed
 from tests.support import Warroom
+from tests.test_alertmanager import until
 
 
 @pytest.fixture
@@ -105,6 +106,8 @@ async def test_post_update_from_the_reminder_and_resolve_open_modals_that_act_on
         await gw.settle()
         assert (await room.state(handle)).last_update != "pool exhausted in eu-west-1"
 
+        assert [b["block_id"] for b in form["blocks"] if b["type"] == "input"] == [
+            "status", "message", "public", "impact", "help_needed", "eta"]
         filled = {"status": picked("identified"), "message": typed("pool exhausted in eu-west-1")}
         sent = await gw.interact(submission(form, filled))
         assert sent.json()["response_action"] == "update"
@@ -128,6 +131,38 @@ async def test_post_update_from_the_reminder_and_resolve_open_modals_that_act_on
     assert state.phase is m.Phase.VERIFY and state.resolution == "rolled back v42"
     assert buttons(next(msg for msg in slack.messages(state.channel.id) if msg["ts"] == post["ts"])) == [
         "warroom:acknowledge", "warroom:escalate"]
+
+
+async def test_the_update_form_carries_the_public_side_for_publishers_only(room, slack, env):
+    handle = await room.declare("Checkout errors", severity="SEV2")  # declared by alice, its commander
+    await room.send(handle, "acknowledge", by="alice")  # a person acknowledged: the SEV2 is public
+    await env.sleep(timedelta(minutes=61))
+    state = await room.state(handle)
+    reminder = copy.deepcopy(next(msg for msg in slack.messages(state.channel.id) if buttons(msg) == ["warroom:update"]))
+    public = typed("Some customers cannot pay; we are on it.")
+    async with SlackGateway(room, slack.url) as gw:
+        for user in ("mallory", "alice"):  # each opens the form from the reminder and fills the public side
+            await gw.interact(click(reminder, state.channel.id, "update", user=user, hooks=slack.url))
+            await gw.settle()
+            form = [v for v in slack.views.values() if v.get("callback_id") == "warroom:update"][-1]
+            values = {"status": picked("identified"), "message": typed(f"{user}: pool exhausted"), "public": public}
+            await gw.interact(submission(form, values, user=user))
+            await gw.settle()
+            done = slack.views[form["id"]]["blocks"][0]["text"]["text"]
+            public_texts = [u.body for i in (await room.status_page()).values() for u in i.updates]
+            if user == "mallory":
+                assert "update posted (identified); public part refused: mallory is not a publisher" in done
+                assert "Some customers cannot pay; we are on it." not in public_texts
+    state = await room.state(handle)
+    assert [e.text for e in acts(state, "refused")] == [
+        "public part refused: mallory is not a publisher (publishers: comms_lead, commander)"]
+    assert state.last_update == "alice: pool exhausted"
+    assert done.endswith("update posted (identified); published")
+
+    async def published() -> bool:
+        return any("Some customers cannot pay" in u.body for i in (await room.status_page()).values() for u in i.updates)
+
+    await until(published, "alice's public text on the status page")
 
 
 async def test_declare_modal_previews_severity_and_declares_once(room, slack):
