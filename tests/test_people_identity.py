@@ -31,9 +31,9 @@ def config(tmp_path, monkeypatch) -> Path:
 
 def test_a_slash_commands_user_id_maps_back_to_its_person(config):
     settings = Settings(config=config)
-    assert person({"user_id": "U024BE7LH", "user_name": "asmith"}, settings) == "alice"
-    assert person({"user_id": "U0STRANGER", "user_name": "carol"}, settings) == "carol", "not in the directory: Slack's name"
-    assert person({"user_id": "U0STRANGER"}, settings) == "U0STRANGER"
+    assert person("U024BE7LH", "asmith", settings) == "alice"
+    assert person("U0STRANGER", "carol", settings) == "carol", "not in the directory: Slack's name"
+    assert person("U0STRANGER", "", settings) == "U0STRANGER"
 
 
 def test_by_defaults_to_the_login_through_the_directory(config, monkeypatch):
