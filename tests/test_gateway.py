@@ -161,9 +161,11 @@ async def test_resolved_notifications_record_and_self_resolve_unacknowledged_low
 
 async def test_a_resolution_for_an_unknown_key_starts_nothing(gateway, warroom):
     answer = await post(gateway, "alertmanager", am_batch(status="resolved", key="never-fired"))
-    assert answer["incidents"] == [] and answer["routed"][0]["outcome"] == "ignored"
-    with pytest.raises(Exception):
-        await warroom.client.get_workflow_handle(chain_id("alertmanager", "never-fired")).describe()
+    [routed] = answer["routed"]
+    assert answer["incidents"] == [] and routed["outcome"] == "ignored" and "never-fired" in routed["dedup_key"]
+    with pytest.raises(RPCError) as missing:  # the id a firing alert with this key would have opened
+        await warroom.client.get_workflow_handle(chain_id("alertmanager", routed["dedup_key"])).describe()
+    assert missing.value.status is RPCStatusCode.NOT_FOUND
 
 
 async def test_a_thousand_identical_alerts_in_parallel_make_one_incident(gateway, warroom):
