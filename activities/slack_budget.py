@@ -35,7 +35,7 @@ TIERS = {
     "auth.test": 4, "bookmarks.add": 2, "bookmarks.list": 3, "chat.update": 3, "conversations.archive": 2,
     "conversations.create": 2, "conversations.history": 3, "conversations.invite": 3, "conversations.list": 2,
     "conversations.members": 4, "conversations.open": 3, "conversations.setPurpose": 2, "conversations.setTopic": 2,
-    "users.lookupByEmail": 3,
+    "users.lookupByEmail": 3, "views.open": 4, "views.update": 4,
 }
 POSTS_PER_MINUTE = 60  # chat.postMessage, per channel
 MAX_WAIT = 20.0  # seconds one call waits in place; longer, the activity retries later
