@@ -45,15 +45,20 @@ class Archive:
         """Write the incident's record: one INSERT .. ON CONFLICT by incident id, so
         a retried or duplicated archive, from any number of workers, leaves one
         row (the same row for the same state: `archived_at` stays the first
-        archiving's), and a reader sees the previous record or this one, whole."""
+        archiving's), and a reader sees the previous record or this one, whole.
+        Items agreed after closure (`amend`) survive a retry that comes later."""
         row = {
             "id": state.id, "title": state.title, "service": state.service, "severity": state.severity.value,
             "started_at": _utc(state.metrics.started_at), "closed_at": _utc(state.metrics.closed_at),
             "record": state.public(), "facts": Facts.of(state).model_dump(mode="json"),
         }
-        insert = self.db.insert(incidents).values(**row, archived_at=datetime.now(UTC))
-        upsert = insert.on_conflict_do_update(index_elements=[incidents.c.id], set_={k: insert.excluded[k] for k in row if k != "id"})
         async with self.db.transaction() as session:
+            stored = await session.scalar(select(incidents.c.record).where(incidents.c.id == state.id).with_for_update())
+            if stored is not None and (late := _late_items(state, IncidentState.model_validate(stored))):
+                state = late
+                row |= {"record": state.public(), "facts": Facts.of(state).model_dump(mode="json")}
+            insert = self.db.insert(incidents).values(**row, archived_at=datetime.now(UTC))
+            upsert = insert.on_conflict_do_update(index_elements=[incidents.c.id], set_={k: insert.excluded[k] for k in row if k != "id"})
             await session.execute(upsert)
 
     async def amend(self, incident_id: str, change: Callable[[IncidentState], Any]) -> Any:
@@ -151,6 +156,18 @@ class Archive:
             for incident_id, service, severity, items, drill in rows
             if items
         ]
+
+
+def _late_items(state: IncidentState, stored: IncidentState) -> IncidentState | None:
+    """`state` with the items agreed after closure that only the stored record has
+    (and their timeline entries), or None when there are none: a late retry of the
+    archive activity must not take back what was added since."""
+    numbers = {i.number for i in state.action_items}
+    late = [i for i in stored.action_items if i.after_closure and i.number not in numbers]
+    if not late:
+        return None
+    entries = [e for e in stored.timeline if e not in state.timeline]
+    return state.model_copy(update={"action_items": state.action_items + late, "timeline": state.timeline + entries})
 
 
 def _shown(declared_at: str | None) -> str:

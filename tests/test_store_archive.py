@@ -18,6 +18,8 @@ from store.tables import action_item_statuses, follow_up_runs, incidents
 from warroom.metrics import Metrics
 from warroom.models import ActionItem, Impact, IncidentState, Phase, Severity, TimelineEntry
 from warroom.report import Facts
+from warroom.responders import ActionItemRequest
+from warroom.rules.learn import add_after_closure
 from warroom.rules.requests import ArchiveRequest
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -133,3 +135,19 @@ async def test_follow_up_runs_record_once_and_statuses_over_time_reach_every_rea
     (facts,) = await archive.facts()
     assert facts.action_items == {1: "done", 2: "open"}
     assert [i.status for i in (await archive.action_items())[0].items] == ["open", "open"], "the record as archived"
+
+
+async def test_a_late_archive_retry_keeps_the_items_agreed_after_closure(database_url):
+    """The archive activity's first attempt, still running when its retry closed the
+    incident, writes after an item was agreed: the item and its entry stay."""
+    db = Database(database_url)
+    archive = Archive(db)
+    state = closed(items=1)
+    await archive.put(state)
+    agreed = ActionItemRequest(by="bob", title="Alert on pool exhaustion", owner="carol", due=state.metrics.declared_at.date())
+    item = await archive.amend("inc-a", lambda s: add_after_closure(s, agreed, datetime.now(UTC)))
+    await archive.put(state)  # the late attempt, with the state it was given
+    record = await archive.get("inc-a")
+    assert [i.title for i in record.action_items][-1] == "Alert on pool exhaustion" and item.number == 2
+    assert record.timeline[-1].text.endswith("(after closure)")
+    assert await count(db, incidents) == 1

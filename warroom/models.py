@@ -198,6 +198,7 @@ class ActionItem(BaseModel):
     status: Literal["open", "done"] = "open"
     tracker_key: str | None = None
     tracker_url: str | None = None
+    after_closure: bool = Field(False, description="agreed after the incident closed: kept in its archived record only")
 
 
 PAGERDUTY = "pagerduty"  # the alert source, and the `via` of a page handed to PagerDuty

@@ -229,7 +229,9 @@ def add_after_closure(s: IncidentState, msg: ActionItemRequest, now: datetime) -
     """An action item agreed after the incident closed (the review meeting's, say),
     added to its archived record; the follow-up workflow files it in the tracker."""
     check_due(s, msg)
-    item = ActionItem(number=len(s.action_items) + 1, title=msg.title, owner=msg.owner, due=msg.due, addresses=msg.addresses)
+    item = ActionItem(
+        number=len(s.action_items) + 1, title=msg.title, owner=msg.owner, due=msg.due, addresses=msg.addresses, after_closure=True,
+    )
     s.action_items.append(item)
     s.timeline.append(TimelineEntry(at=now, actor=msg.by, kind="action_item", text=item_text(item) + " (after closure)"))
     return item
