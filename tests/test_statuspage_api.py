@@ -49,7 +49,7 @@ async def test_walks_every_status_once_and_restores_components(fake, api):
     assert [u["status"] for u in updates] == ["investigating", "identified", "monitoring", "resolved"]
     assert updates[0]["body"].startswith("We are currently investigating reports of issues with checkout.")
     assert updates[1]["body"] == "The issue has been identified as a bad deploy. We are implementing a fix."
-    assert incident["impact"] == "critical" and incident["metadata"] == {"warroom": {"incident_id": "inc-1"}}
+    assert incident["impact"] == "critical" and incident["metadata"]["warroom"]["incident_id"] == "inc-1"
     assert fake.components["cmp-checkout"]["status"] == "operational"
     assert ref.url == incident["shortlink"]
 
