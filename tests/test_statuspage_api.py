@@ -155,3 +155,15 @@ async def test_a_component_under_maintenance_is_left_to_the_page(fake, api):
     await api.publish(post(PublicStatus.RESOLVED, "inc-1:4", page_ref=ref))
     assert fake.components["cmp-checkout"]["status"] == "under_maintenance"
     assert fake.incidents[ref.id]["status"] == "resolved"
+
+
+async def test_a_persons_incident_on_the_component_holds_its_page_wide_status(fake, api):
+    """Statuspage records no per-incident status for a person's incident: it
+    holds what the page shows, so warroom never clears a component under it."""
+    ref = await api.publish(post(PublicStatus.INVESTIGATING, "inc-1:3"))
+    fake.incidents["p1"] = {
+        "id": "p1", "status": "investigating", "created_at": fake._tick(), "metadata": {},
+        "components": [fake.components["cmp-checkout"]],
+    }
+    await api.publish(post(PublicStatus.RESOLVED, "inc-1:4", page_ref=ref))
+    assert fake.components["cmp-checkout"]["status"] == "major_outage"
