@@ -47,7 +47,8 @@ class StatusPageAPI:
             headers={"Authorization": f"OAuth {self.api_key}"},
             timeout=20,
         ) as http:
-            unresolved = await self._unresolved(http)
+            needed = req.components or req.page_ref is None  # Statuspage allows one request a second
+            unresolved = await self._unresolved(http) if needed else []
             incident = await self._existing(http, req, unresolved)
             page = await self._components(http, list(req.components))
             mine = {page[name]["id"]: state.value for name, state in req.components.items()}
