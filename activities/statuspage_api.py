@@ -8,10 +8,18 @@ is skipped when the incident's latest update already has its status and text
 (the retry of an update that did land). Components (looked up by name) take
 the status the incident rules chose for them; a publication without text
 changes only the incident's name and components, and adds no update.
+
+A component is shared by every incident on the page, so none is set below the
+worst status another unresolved incident still holds for it (resolving one of
+two incidents on "Checkout" must not show it operational). What a warroom
+incident holds is kept in its `metadata`, since an incident's `components`
+carry only the page-wide status; a person's incident holds that page-wide
+status. A component under maintenance is the page's own and is left alone.
 """
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import httpx
@@ -19,9 +27,12 @@ import httpx
 from activities.failures import final
 from activities.rest import request_json
 from warroom.models import StatusPageRef
+from warroom.public_state import worst
 from warroom.rules.requests import StatusPost
 
 SERVICE = "Statuspage"
+PER_PAGE = 100  # the most Statuspage returns at a time
+MAINTENANCE = "under_maintenance"
 
 
 class StatusPageAPI:
@@ -36,11 +47,14 @@ class StatusPageAPI:
             headers={"Authorization": f"OAuth {self.api_key}"},
             timeout=20,
         ) as http:
-            incident = await self._existing(http, req)
-            components = await self._component_ids(http, list(req.components))
-            body = self._body(req, components)
+            needed = req.components or req.page_ref is None  # Statuspage allows one request a second
+            unresolved = await self._unresolved(http) if needed else []
+            incident = await self._existing(http, req, unresolved)
+            page = await self._components(http, list(req.components))
+            mine = {page[name]["id"]: state.value for name, state in req.components.items()}
+            others = [i for i in unresolved if incident is None or i["id"] != incident["id"]]
+            body = self._body(req, mine, self._shown(mine, page, others))
             if incident is None:
-                body["metadata"] = {"warroom": {"incident_id": req.incident_id}}
                 body.setdefault("status", req.status.value)  # a new incident always has one
                 incident = await self._request(http, "POST", f"pages/{self.page_id}/incidents", {"incident": body})
             elif not self._already_applied(incident, req):
@@ -51,13 +65,22 @@ class StatusPageAPI:
 
     # --- finding ----------------------------------------------------------------------
 
-    async def _existing(self, http: httpx.AsyncClient, req: StatusPost) -> dict[str, Any] | None:
+    async def _unresolved(self, http: httpx.AsyncClient) -> list[dict[str, Any]]:
+        """Every unresolved incident on the page, a page of results at a time."""
+        found: list[dict[str, Any]] = []
+        for number in itertools.count(1):
+            batch = await self._request(http, "GET", f"pages/{self.page_id}/incidents/unresolved?page={number}&per_page={PER_PAGE}")
+            found += batch
+            if len(batch) < PER_PAGE:
+                break
+        return found
+
+    async def _existing(
+        self, http: httpx.AsyncClient, req: StatusPost, unresolved: list[dict[str, Any]]
+    ) -> dict[str, Any] | None:
         if req.page_ref is not None:
             return await self._request(http, "GET", f"pages/{self.page_id}/incidents/{req.page_ref.id}")
-        for incident in await self._request(http, "GET", f"pages/{self.page_id}/incidents/unresolved"):
-            if (incident.get("metadata") or {}).get("warroom", {}).get("incident_id") == req.incident_id:
-                return incident
-        return None
+        return next((i for i in unresolved if _warroom(i).get("incident_id") == req.incident_id), None)
 
     @staticmethod
     def _already_applied(incident: dict[str, Any], req: StatusPost) -> bool:
@@ -66,24 +89,38 @@ class StatusPageAPI:
         updates = sorted(incident.get("incident_updates") or [], key=lambda u: u.get("created_at", ""))
         return bool(updates) and updates[-1].get("status") == req.status.value and updates[-1].get("body") == req.message
 
-    async def _component_ids(self, http: httpx.AsyncClient, names: list[str]) -> list[str]:
+    async def _components(self, http: httpx.AsyncClient, names: list[str]) -> dict[str, dict[str, Any]]:
+        """The page's components by name, with their page-wide status."""
         if not names:
-            return []
-        by_name = {c["name"]: c["id"] for c in await self._request(http, "GET", f"pages/{self.page_id}/components")}
+            return {}
+        by_name = {c["name"]: c for c in await self._request(http, "GET", f"pages/{self.page_id}/components")}
         missing = [n for n in names if n not in by_name]
         if missing:
             raise final(SERVICE, f"no component named {', '.join(missing)} on the page")
-        return [by_name[n] for n in names]
+        return by_name
 
     @staticmethod
-    def _body(req: StatusPost, component_ids: list[str]) -> dict[str, Any]:
-        """A new update (status and text), or only the name and components."""
-        states = [state.value for state in req.components.values()]
+    def _shown(mine: dict[str, str], page: dict[str, dict[str, Any]], others: list[dict[str, Any]]) -> dict[str, str]:
+        """Component id -> the status to set: this incident's, or the worst
+        another unresolved incident holds; none for a component under maintenance."""
+        held: dict[str, list[str]] = {}
+        for other in others:
+            holds = _warroom(other).get("components") or {c["id"]: c["status"] for c in other.get("components") or []}
+            for cid, state in holds.items():
+                held.setdefault(cid, []).append(state)
+        maintained = {c["id"] for c in page.values() if c.get("status") == MAINTENANCE}
+        return {cid: worst([state, *held.get(cid, [])]).value for cid, state in mine.items() if cid not in maintained}
+
+    @staticmethod
+    def _body(req: StatusPost, mine: dict[str, str], shown: dict[str, str]) -> dict[str, Any]:
+        """A new update (status and text), or only the name and components;
+        the metadata records what this incident holds."""
         body: dict[str, Any] = {
             "name": req.title,
             "impact_override": req.impact,
-            "component_ids": component_ids,
-            "components": dict(zip(component_ids, states, strict=True)),
+            "component_ids": list(mine),
+            "components": shown,
+            "metadata": {"warroom": {"incident_id": req.incident_id, "components": mine}},
         }
         if req.message is not None:
             body |= {"status": req.status.value, "body": req.message, "deliver_notifications": True}
@@ -93,3 +130,8 @@ class StatusPageAPI:
 
     async def _request(self, http: httpx.AsyncClient, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         return await request_json(http, SERVICE, method, path, body, secrets=[self.api_key])
+
+
+def _warroom(incident: dict[str, Any]) -> dict[str, Any]:
+    """What warroom recorded in an incident's metadata (nothing for a person's incident)."""
+    return (incident.get("metadata") or {}).get("warroom") or {}

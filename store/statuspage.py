@@ -5,7 +5,12 @@ A publish is one transaction that creates the page incident if it is new and
 adds the update unless its idempotency key is recorded: a retried or
 concurrent publish changes nothing the second time. A posting without a body
 changes only the incident's name and components (setting them twice is
-setting them once)."""
+setting them once).
+
+Components are kept per incident and the page shows, for each, the worst
+status over the unresolved incidents that set it: resolving one of two
+incidents on "Checkout" leaves it at the other's status, and incidents never
+write the same row, so concurrent publishes cannot undo each other."""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from store.db import Database, utc
 from store.tables import (
@@ -22,6 +27,7 @@ from store.tables import (
     status_page_incidents as incidents,
     status_page_updates as updates,
 )
+from warroom.public_state import worst
 
 RESOLVED = "resolved"
 NEWEST = (incidents.c.updated_at.desc(), incidents.c.incident_id)
@@ -82,11 +88,13 @@ class StatusPageStore:
                     return False
                 page["resolved_at"] = now if post.status == RESOLVED else None
             await session.execute(update(incidents).where(incidents.c.incident_id == post.incident_id).values(**page))
-            for name, state in sorted(post.components.items()):  # one order: concurrent publishes never deadlock
-                insert = self.db.insert(components).values(name=name, status=state, updated_at=now)
-                await session.execute(
-                    insert.on_conflict_do_update(index_elements=[components.c.name], set_={"status": state, "updated_at": now})
-                )
+            mine = components.c.incident_id == post.incident_id
+            await session.execute(delete(components).where(mine, components.c.name.not_in(list(post.components))))
+            for name, state in sorted(post.components.items()):  # one order: a retry racing its original never deadlocks
+                insert = self.db.insert(components).values(incident_id=post.incident_id, name=name, status=state, updated_at=now)
+                await session.execute(insert.on_conflict_do_update(
+                    index_elements=[components.c.incident_id, components.c.name], set_={"status": state, "updated_at": now},
+                ))
         return True
 
     async def page(self, history: int | None = None) -> StatusPage:
@@ -107,13 +115,24 @@ class StatusPageStore:
             posted = (await session.execute(
                 select(updates).where(updates.c.incident_id.in_(ids)).order_by(updates.c.id)
             )).mappings().all()
-            states = (await session.execute(select(components.c.name, components.c.status).order_by(components.c.name))).all()
+            held = (await session.execute(
+                select(components.c.name, components.c.status, incidents.c.status)
+                .join(incidents, incidents.c.incident_id == components.c.incident_id).order_by(components.c.name)
+            )).all()
         by_incident: dict[str, list[PageUpdate]] = {id: [] for id in ids}
         for row in posted:
             by_incident[row["incident_id"]].append(PageUpdate(status=row["status"], body=row["body"], at=utc(row["at"])))
         return StatusPage(
-            incidents=[_incident(row, by_incident[row["incident_id"]]) for row in rows], components=dict(states)
+            incidents=[_incident(row, by_incident[row["incident_id"]]) for row in rows], components=_shown(held)
         )
+
+
+def _shown(held: Any) -> dict[str, str]:
+    """Every component any incident named, at the worst status an unresolved one holds."""
+    unresolved: dict[str, list[str]] = {}
+    for name, state, incident_status in held:
+        unresolved.setdefault(name, []).extend([state] if incident_status != RESOLVED else [])
+    return {name: worst(states).value for name, states in unresolved.items()}
 
 
 def _incident(row: Mapping[str, Any], posted: list[PageUpdate]) -> PageIncident:

@@ -134,10 +134,13 @@ status_page_updates = Table(
     UniqueConstraint("incident_id", "key"),
 )
 
+# Per incident, not per component: incidents sharing a component must not undo
+# each other, so the page shows the worst status over the unresolved ones.
 status_page_components = Table(
     "status_page_components", metadata,
+    Column("incident_id", String(100), ForeignKey("status_page_incidents.incident_id", ondelete="CASCADE"), primary_key=True),
     Column("name", String(200), primary_key=True),
-    Column("status", String(30), nullable=False),
+    Column("status", String(30), nullable=False, comment="what this incident set; the page shows the worst of the unresolved"),
     Column("updated_at", When, nullable=False),
 )
 

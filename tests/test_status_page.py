@@ -15,10 +15,12 @@ from playwright.async_api import async_playwright
 from activities.statuspage import LocalStatusPage
 from gateway.app import create_app
 from store.db import Database
+from store.statuspage import StatusPage
 from warroom.rules.requests import StatusPost
 from warroom.rules.wording import public_wording
 from tests.fakes.server import Served
 from warroom.models import PublicStatus
+from warroom.public_state import ComponentStatus
 from warroom.settings import Settings
 from gateway.http import get_settings
 from gateway.status_page import FEED, router
@@ -119,3 +121,29 @@ async def test_each_incident_has_its_page_and_a_rename_adds_no_update(database_u
     atom = "{http://www.w3.org/2005/Atom}"
     entry = ET.fromstring(feed.text).findall(f"{atom}entry")[0]
     assert entry.find(f"{atom}link").get("href") == "https://status.example/status/incidents/inc-now"
+
+
+def on_checkout(incident: str, status: PublicStatus, state: str, key: str) -> StatusPost:
+    return post(incident, "Checkout", status, key).model_copy(update={"components": {"Checkout": ComponentStatus(state)}})
+
+
+def shown(page: StatusPage) -> tuple:
+    return page.components, [(i.id, i.status, i.updates) for i in page.incidents]
+
+
+@pytest.mark.parametrize(("first", "left"), [("inc-minor", "major_outage"), ("inc-major", "degraded_performance")])
+async def test_a_component_two_incidents_share_shows_the_worst_the_unresolved_hold(database_url, first, left):
+    page = LocalStatusPage(Database(database_url))
+    await page.publish(on_checkout("inc-major", PublicStatus.INVESTIGATING, "major_outage", "major:1"))
+    await page.publish(on_checkout("inc-minor", PublicStatus.INVESTIGATING, "degraded_performance", "minor:1"))
+    assert (await page.store.page()).components == {"Checkout": "major_outage"}
+    resolve = on_checkout(first, PublicStatus.RESOLVED, "operational", f"{first}:2")
+    await page.publish(resolve)
+    assert (await page.store.page()).components == {"Checkout": left}
+    before = shown(await page.store.page())
+    await page.publish(resolve)  # a retry
+    await page.publish(resolve.model_copy(update={"message": None}))  # a quiet one, twice
+    assert shown(await page.store.page()) == before
+    other = "inc-major" if first == "inc-minor" else "inc-minor"
+    await page.publish(on_checkout(other, PublicStatus.RESOLVED, "operational", f"{other}:2"))
+    assert (await page.store.page()).components == {"Checkout": "operational"}

@@ -49,7 +49,7 @@ async def test_walks_every_status_once_and_restores_components(fake, api):
     assert [u["status"] for u in updates] == ["investigating", "identified", "monitoring", "resolved"]
     assert updates[0]["body"].startswith("We are currently investigating reports of issues with checkout.")
     assert updates[1]["body"] == "The issue has been identified as a bad deploy. We are implementing a fix."
-    assert incident["impact"] == "critical" and incident["metadata"] == {"warroom": {"incident_id": "inc-1"}}
+    assert incident["impact"] == "critical" and incident["metadata"]["warroom"]["incident_id"] == "inc-1"
     assert fake.components["cmp-checkout"]["status"] == "operational"
     assert ref.url == incident["shortlink"]
 
@@ -115,3 +115,55 @@ async def test_a_name_longer_than_statuspage_takes_is_final(fake, api):
     with pytest.raises(ApplicationError, match="HTTP 422.*Name is too long") as err:
         await api.publish(post(PublicStatus.INVESTIGATING, "k").model_copy(update={"title": "x" * 256}))
     assert err.value.non_retryable
+
+
+def on_checkout(incident: str, status: PublicStatus, state: str, key: str, page_ref=None) -> StatusPost:
+    shared = post(status, key, page_ref=page_ref, components={"Checkout": state})
+    return shared.model_copy(update={"incident_id": incident})
+
+
+def someone_elses_incidents(fake, count: int) -> None:
+    """Incidents a person opened on the page, touching no component."""
+    for n in range(count):
+        fake.incidents[f"p{n}"] = {"id": f"p{n}", "status": "identified", "created_at": fake._tick(), "metadata": {}, "components": []}
+
+
+@pytest.mark.parametrize("crowded", [False, True], ids=["one-page", "paged"])
+@pytest.mark.parametrize(("first", "left"), [("inc-minor", "major_outage"), ("inc-major", "degraded_performance")])
+async def test_a_component_two_incidents_share_keeps_the_worst_the_unresolved_hold(fake, api, first, left, crowded):
+    refs = {"inc-major": await api.publish(on_checkout("inc-major", PublicStatus.INVESTIGATING, "major_outage", "major:1"))}
+    if crowded:  # the other incident is on the second page of incidents/unresolved
+        someone_elses_incidents(fake, 120)
+    refs["inc-minor"] = await api.publish(on_checkout("inc-minor", PublicStatus.INVESTIGATING, "degraded_performance", "minor:1"))
+    assert fake.components["cmp-checkout"]["status"] == "major_outage"
+    resolve = on_checkout(first, PublicStatus.RESOLVED, "operational", f"{first}:2", page_ref=refs[first])
+    await api.publish(resolve)
+    assert fake.components["cmp-checkout"]["status"] == left
+    updates = len(fake.incidents[refs[first].id]["incident_updates"])
+    await api.publish(resolve)  # a retry
+    await api.publish(resolve.model_copy(update={"message": None}))  # a quiet one
+    assert fake.components["cmp-checkout"]["status"] == left
+    assert len(fake.incidents[refs[first].id]["incident_updates"]) == updates
+    other = "inc-major" if first == "inc-minor" else "inc-minor"
+    await api.publish(on_checkout(other, PublicStatus.RESOLVED, "operational", f"{other}:2", page_ref=refs[other]))
+    assert fake.components["cmp-checkout"]["status"] == "operational"
+
+
+async def test_a_component_under_maintenance_is_left_to_the_page(fake, api):
+    ref = await api.publish(post(PublicStatus.INVESTIGATING, "inc-1:3"))
+    fake.components["cmp-checkout"]["status"] = "under_maintenance"
+    await api.publish(post(PublicStatus.RESOLVED, "inc-1:4", page_ref=ref))
+    assert fake.components["cmp-checkout"]["status"] == "under_maintenance"
+    assert fake.incidents[ref.id]["status"] == "resolved"
+
+
+async def test_a_persons_incident_on_the_component_holds_its_page_wide_status(fake, api):
+    """Statuspage records no per-incident status for a person's incident: it
+    holds what the page shows, so warroom never clears a component under it."""
+    ref = await api.publish(post(PublicStatus.INVESTIGATING, "inc-1:3"))
+    fake.incidents["p1"] = {
+        "id": "p1", "status": "investigating", "created_at": fake._tick(), "metadata": {},
+        "components": [fake.components["cmp-checkout"]],
+    }
+    await api.publish(post(PublicStatus.RESOLVED, "inc-1:4", page_ref=ref))
+    assert fake.components["cmp-checkout"]["status"] == "major_outage"

@@ -8,6 +8,7 @@ the public side has one home; it imports nothing of the incident's model.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -26,6 +27,17 @@ class ComponentStatus(StrEnum):
     @property
     def label(self) -> str:
         return self.value.replace("_", " ").capitalize()
+
+
+SEVERITY = {status.value: rank for rank, status in enumerate(ComponentStatus)}  # declaration order, least severe first
+
+
+def worst(statuses: Iterable[str]) -> ComponentStatus:
+    """The most severe of `statuses`, operational when there are none: what a
+    component shared by several incidents shows. A status warroom never sets
+    (Statuspage's under_maintenance) is the page's own and does not count."""
+    ranked = [status for status in statuses if status in SEVERITY]
+    return ComponentStatus(max(ranked, key=SEVERITY.__getitem__, default=ComponentStatus.OPERATIONAL))
 
 
 def parse_components(value: Any) -> Any:

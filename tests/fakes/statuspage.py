@@ -1,5 +1,10 @@
 """An Atlassian Statuspage REST API fake (`/v1/pages/<page>/...`): OAuth key
-auth (401), unknown page or incident (404), validation (422), faults (429/500)."""
+auth (401), unknown page or incident (404), validation (422), faults (429/500).
+
+As on Statuspage, a component's status is page-wide: an incident's `components`
+are the page's component objects, so they show whatever was set last, by any
+incident. `incidents/unresolved` lists investigating, identified and monitoring
+incidents, newest first, `per_page` (at most 100) at a time."""
 
 from __future__ import annotations
 
@@ -15,7 +20,9 @@ from tests.fakes.server import Faults, json_response
 
 STATUSES = {"investigating", "identified", "monitoring", "resolved", "scheduled", "in_progress", "verifying", "completed"}
 COMPONENT_STATUSES = {"operational", "under_maintenance", "degraded_performance", "partial_outage", "major_outage"}
+UNRESOLVED = ("investigating", "identified", "monitoring")
 NOT_FOUND = {"error": "The requested resource could not be found."}
+PER_PAGE = 100
 
 
 class FakeStatuspage:
@@ -67,9 +74,11 @@ class FakeStatuspage:
     async def list_components(self, page_id: str, request: Request) -> Response:
         return self._denied(request, page_id) or json_response(list(self.components.values()))
 
-    async def unresolved(self, page_id: str, request: Request) -> Response:
-        open_ = [i for i in self.incidents.values() if i["status"] not in {"resolved", "completed"}]
-        return self._denied(request, page_id) or json_response(open_)
+    async def unresolved(self, page_id: str, request: Request, page: int = 1, per_page: int = PER_PAGE) -> Response:
+        open_ = [i for i in self.incidents.values() if i["status"] in UNRESOLVED]
+        newest = sorted(open_, key=lambda i: i["created_at"], reverse=True)
+        per_page = max(1, min(per_page, PER_PAGE))
+        return self._denied(request, page_id) or json_response(newest[(max(page, 1) - 1) * per_page:][:per_page])
 
     async def get(self, page_id: str, incident_id: str, request: Request) -> Response:
         if denied := self._denied(request, page_id):
@@ -122,6 +131,8 @@ class FakeStatuspage:
             return f"Components {unknown} do not exist"
         if any(s not in COMPONENT_STATUSES for s in (body.get("components") or {}).values()):
             return "Component status is not valid"
+        if any(not isinstance(v, dict) for v in (body.get("metadata") or {}).values()):
+            return "Metadata top level values must be objects"
         return None
 
     def _apply(self, incident: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
@@ -129,6 +140,7 @@ class FakeStatuspage:
         incident["status"] = status
         incident["name"] = body.get("name") or incident["name"]
         incident["impact"] = body.get("impact_override", incident["impact"])
+        incident["metadata"] = body.get("metadata", incident["metadata"])
         for cid, state in (body.get("components") or {}).items():
             self.components[cid]["status"] = state
         incident["components"] = [self.components[c] for c in body.get("component_ids") or []] or incident["components"]

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from warroom.durations import humanize
 from warroom.models import ChannelRef, Deadline, PublicStatus
 from warroom.responders import StatusUpdate
-from warroom.public_state import ComponentStatus
+from warroom.public_state import SEVERITY, ComponentStatus
 from warroom.rules import wording
 from warroom.rules.effects import Operation
 from warroom.rules.messages import ACTIVE
@@ -46,7 +46,7 @@ IMPLIED = {
     "minor": ComponentStatus.DEGRADED_PERFORMANCE,
     "none": ComponentStatus.DEGRADED_PERFORMANCE,
 }
-WORST_FIRST = [ComponentStatus.MAJOR_OUTAGE, ComponentStatus.PARTIAL_OUTAGE, ComponentStatus.DEGRADED_PERFORMANCE]
+WORST_FIRST = sorted(ComponentStatus, key=SEVERITY.__getitem__, reverse=True)[:-1]  # operational is no state to name
 RECOVERED = (PublicStatus.MONITORING, PublicStatus.RESOLVED)
 EXECUTIVE_SUMMARY = "executive_summary"
 

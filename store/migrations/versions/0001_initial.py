@@ -126,8 +126,12 @@ def upgrade() -> None:
     )
     op.create_table(
         "status_page_components",
+        sa.Column(
+            "incident_id", sa.String(100),
+            sa.ForeignKey("status_page_incidents.incident_id", ondelete="CASCADE"), primary_key=True,
+        ),
         sa.Column("name", sa.String(200), primary_key=True),
-        sa.Column("status", sa.String(30), nullable=False),
+        sa.Column("status", sa.String(30), nullable=False, comment="what this incident set; the page shows the worst of the unresolved"),
         sa.Column("updated_at", WHEN, nullable=False),
     )
     op.create_table(
