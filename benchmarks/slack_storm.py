@@ -35,19 +35,10 @@ from store.migrate import upgrade
 from tests.fakes.server import Served
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_limits import SlackRateLimits
+from tests.slack_support import ON_CALL, PAGE_DM
 from worker.worker import build_worker
 
 TOKEN = "xoxb-storm"
-# The default escalation's first step, `primary`: a person Slack knows by id, paged by direct message.
-ON_CALL = """
-[people.oncall]
-slack = "UONCALL"
-
-[rotations.primary]
-users = ["oncall"]
-start = 2026-01-05T09:00:00Z
-"""
-PAGED = "D-UONCALL"
 
 
 @dataclass
@@ -68,7 +59,7 @@ async def storm(client: Client, settings: Settings, incidents: int, window: floa
     served = Served(limits).start()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     policy = settings.data_dir / "storm.toml"
-    policy.write_text(ON_CALL)
+    policy.write_text(ON_CALL)  # `primary` is a person Slack knows by id
     settings = Settings(**{
         **settings.model_dump(exclude_unset=True), "config": policy,
         "slack_bot_token": SecretStr(TOKEN), "slack_api_url": f"{served.url}/api/", "slack_rate_window": timedelta(seconds=window),
@@ -112,7 +103,7 @@ def posted(slack: FakeSlack) -> tuple[Counter[str], Counter[str]]:
         for message in channel["messages"]:
             incident = next((e["value"] for b in message.get("blocks", []) if b["type"] == "actions" for e in b["elements"]), None)
             if incident:
-                (pages if channel["id"] == PAGED else firsts)[incident] += 1
+                (pages if channel["id"] == PAGE_DM else firsts)[incident] += 1
     return firsts, pages
 
 

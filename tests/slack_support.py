@@ -36,6 +36,17 @@ def signed(form: dict[str, str], secret: str = SECRET, at: float | None = None) 
     }
 
 
+# The on-call as a person Slack knows by id: pages to `primary` are direct messages to them.
+ON_CALL = """
+[people.pat]
+slack = "UPAT"
+
+[rotations.primary]
+users = ["pat"]
+start = 2026-01-05T09:00:00Z
+"""
+PAGE_DM = "D-UPAT"  # the fake's direct-message channel with pat
+
 def fixture(kind: str) -> dict[str, Any]:
     return copy.deepcopy(json.loads((FIXTURES / f"{kind}.json").read_text()))
 

@@ -15,7 +15,7 @@ from warroom import models as m
 from warroom.rules.requests import RESPONSE_BUTTONS
 from activities.slack_blocks import message_blocks
 from gateway.slack_views import resolve_view
-from tests.slack_support import TOKEN, SlackGateway, click, fixture, picked, served_fake, submission, ticked, typed
+from tests.slack_support import ON_CALL, PAGE_DM, TOKEN, SlackGateway, click, fixture, picked, served_fake, submission, ticked, typed
 from tests.support import Warroom
 from tests.test_alertmanager import until
 
@@ -25,18 +25,6 @@ def slack():
     fake, served = served_fake()
     yield fake
     served.stop()
-
-
-# The on-call is a person Slack knows by id: pages are direct messages to them.
-ON_CALL = """
-[people.pat]
-slack = "UPAT"
-
-[rotations.primary]
-users = ["pat"]
-start = 2026-01-05T09:00:00Z
-"""
-PAGE_DM = "D-UPAT"
 
 
 @pytest.fixture
