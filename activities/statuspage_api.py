@@ -23,6 +23,7 @@ import itertools
 from typing import Any
 
 import httpx
+from temporalio.exceptions import ApplicationError
 
 from activities.failures import final
 from activities.rest import request_json
@@ -57,6 +58,7 @@ class StatusPageAPI:
             if incident is None:
                 body.setdefault("status", req.status.value)  # a new incident always has one
                 incident = await self._request(http, "POST", f"pages/{self.page_id}/incidents", {"incident": body})
+                incident = await self._only_one(http, req.incident_id, incident)
             elif not self._already_applied(incident, req):
                 incident = await self._request(
                     http, "PATCH", f"pages/{self.page_id}/incidents/{incident['id']}", {"incident": body}
@@ -81,6 +83,23 @@ class StatusPageAPI:
         if req.page_ref is not None:
             return await self._request(http, "GET", f"pages/{self.page_id}/incidents/{req.page_ref.id}")
         return next((i for i in unresolved if _warroom(i).get("incident_id") == req.incident_id), None)
+
+    async def _only_one(self, http: httpx.AsyncClient, incident_id: str, created: dict[str, Any]) -> dict[str, Any]:
+        """The incident's one page incident after a create. An earlier attempt still
+        in flight (one that outlived its timeout) can have created one too, after
+        this attempt looked: every attempt keeps the oldest and deletes the rest,
+        so racing attempts agree on one."""
+        mine = [i for i in await self._unresolved(http) if _warroom(i).get("incident_id") == incident_id]
+        if len(mine) <= 1:
+            return created
+        keep = min(mine, key=lambda i: (i.get("created_at") or "", i["id"]))
+        for extra in (i for i in mine if i["id"] != keep["id"]):
+            try:
+                await self._request(http, "DELETE", f"pages/{self.page_id}/incidents/{extra['id']}")
+            except ApplicationError as err:
+                if "(HTTP 404)" not in err.message:  # deleted by the other attempt already
+                    raise
+        return keep
 
     @staticmethod
     def _already_applied(incident: dict[str, Any], req: StatusPost) -> bool:

@@ -236,7 +236,8 @@ async def test_incidents_survive_worker_kills_and_a_server_restart(tmp_path, fak
     assert len(names) == len(SEEDS) and max(names.values()) == 1, "one channel per incident"
     keys = Counter(msg["metadata"]["event_payload"]["key"] for c in slack.channels.values() for msg in c["messages"])
     assert max(keys.values()) == 1, "no message posted twice"
-    assert len(page.incidents) == len(SEEDS), "one status-page incident per incident"
+    on_page = Counter((i.get("metadata") or {}).get("warroom", {}).get("incident_id") for i in page.incidents.values())
+    assert len(page.incidents) == len(SEEDS), f"one status-page incident per incident: {sorted(on_page.items(), key=str)}"
     for incident in page.incidents.values():
         statuses = [u["status"] for u in reversed(incident["incident_updates"])]
         assert statuses == ["investigating", "identified", "monitoring", "resolved"], statuses

@@ -167,3 +167,18 @@ async def test_a_persons_incident_on_the_component_holds_its_page_wide_status(fa
     }
     await api.publish(post(PublicStatus.RESOLVED, "inc-1:4", page_ref=ref))
     assert fake.components["cmp-checkout"]["status"] == "major_outage"
+
+
+async def test_two_attempts_racing_on_one_create_agree_on_the_oldest_incident(fake, api, monkeypatch):
+    """An attempt that outlived its timeout created the incident after its retry
+    looked for it: the retry creates another, then both agree on the oldest."""
+    first = await api.publish(post(PublicStatus.INVESTIGATING, "inc-1:3"))  # the earlier attempt's, landed late
+
+    async def looked_too_early(http, req, unresolved):
+        return None
+
+    monkeypatch.setattr(api, "_existing", looked_too_early)
+    again = await api.publish(post(PublicStatus.INVESTIGATING, "inc-1:3"))
+    assert again.id == first.id and list(fake.incidents) == [first.id], "the newer one deleted, the oldest kept"
+    monkeypatch.undo()
+    assert (await api.publish(post(PublicStatus.IDENTIFIED, "inc-1:4", page_ref=again))).id == first.id

@@ -45,6 +45,7 @@ class FakeStatuspage:
         self.app.add_api_route(base + "/incidents", self.create, methods=["POST"])
         self.app.add_api_route(base + "/incidents/{incident_id}", self.get, methods=["GET"])
         self.app.add_api_route(base + "/incidents/{incident_id}", self.update, methods=["PATCH", "PUT"])
+        self.app.add_api_route(base + "/incidents/{incident_id}", self.delete, methods=["DELETE"])
 
     def _tick(self) -> str:
         """Strictly increasing timestamps, as a real page's updates have."""
@@ -114,6 +115,14 @@ class FakeStatuspage:
         if problem := self._invalid(body, creating=False):
             return json_response({"error": problem}, 422)
         return self._write(lambda: json_response(self._apply(self.incidents[incident_id], body)))
+
+    async def delete(self, page_id: str, incident_id: str, request: Request) -> Response:
+        """`DELETE /pages/{page_id}/incidents/{incident_id}`: answers the deleted incident."""
+        if denied := self._denied(request, page_id):
+            return denied
+        if incident_id not in self.incidents:
+            return json_response(NOT_FOUND, 404)
+        return self._write(lambda: json_response(self.incidents.pop(incident_id)))
 
     # --- model ------------------------------------------------------------------------
 
