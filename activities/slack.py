@@ -261,6 +261,10 @@ class SlackChat:
 
     # --- transport --------------------------------------------------------------------
 
+    async def call(self, api_method: str, **args: Any) -> dict[str, Any]:
+        """Any Web API method by its name (`views.open`), paced and failing as the others do."""
+        return await self._call(api_method.replace(".", "_"), **args)
+
     async def _call(self, method: str, accept: Collection[str] = (), **args: Any) -> dict[str, Any]:
         """One Web API call, paced by the shared rate budget; `accept` lists
         `ok:false` errors the caller handles (their response comes back instead

@@ -77,7 +77,7 @@ def run(form: dict[str, str], settings: Settings, client: Client, work: SlackWor
     if not words or words[0] in ("help", "?"):
         return ephemeral(USAGE)
     if words == ["declare"]:
-        if work.web is None:
+        if work.slack is None:
             raise Refusal("the declare form needs WARROOM_SLACK_BOT_TOKEN; meanwhile: `/incident declare <title> [sev=SEV2] [service=...]`")
         work.start(work.call("views.open", trigger_id=form.get("trigger_id", ""), view=slack_views.declare_view(settings.policy)))
         return Response(status_code=200)  # Slack shows nothing; the form opens

@@ -20,12 +20,10 @@ from urllib.parse import parse_qs
 
 import httpx
 from fastapi import Depends, HTTPException, Request
-from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
-from slack_sdk.web.async_client import AsyncWebClient
 from temporalio.exceptions import ApplicationError
 
-from activities.failures import retry_after_seconds
+from activities.slack import SlackChat
 from activities.slack_budget import SlackPace, urgently
 from store.db import Database
 from store.slack_budget import SlackBudgets
@@ -54,9 +52,9 @@ class SlackWork:
 
     def __init__(self, settings: Settings):
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-        self.web = AsyncWebClient(token=token, base_url=settings.slack_api_url, timeout=10) if token else None
-        # The workers' budgets: the gateway's calls count against Slack's limits too.
-        self.pace = SlackPace(SlackBudgets(Database(settings.database)), settings.slack_rate_window.total_seconds())
+        # The workers' client and budgets: the gateway's calls count against Slack's limits too.
+        pace = SlackPace(SlackBudgets(Database(settings.database)), settings.slack_rate_window.total_seconds())
+        self.slack = SlackChat(token, settings.slack_api_url, pace=pace) if token else None
         self.tasks: set[asyncio.Task[None]] = set()
 
     def start(self, work: Coroutine[Any, Any, None]) -> None:
@@ -86,23 +84,18 @@ class SlackWork:
             log.warning("Slack response_url refused the reply: HTTP %s", answer.status_code)
 
     async def call(self, method: str, **args: Any) -> dict[str, Any] | None:
-        """One Web API call, paced by the shared budgets ahead of the workers'
-        topics and invites (someone is looking at the form or the message);
-        None (and a warning) when there is no token, no budget left or Slack refuses."""
-        if self.web is None:
+        """One Web API call, paced ahead of the workers' topics and invites
+        (someone is looking at the form or the message); None (and a warning)
+        when there is no token, no budget left or Slack refuses."""
+        if self.slack is None:
             log.warning("cannot call Slack %s: WARROOM_SLACK_BOT_TOKEN is not set", method)
             return None
         try:
             with urgently():
-                await self.pace.wait(method, args)
-            return dict((await getattr(self.web, method.replace(".", "_"))(**args)).data)
-        except ApplicationError as err:  # the budget is spent for longer than anyone waits
-            log.warning("Slack %s not sent: %s", method, err.message)
-        except SlackApiError as err:
-            if err.response.status_code == 429:
-                await self.pace.hold(method, args, retry_after_seconds(err.response.headers.get("Retry-After")))
-            log.warning("Slack %s failed: %s", method, err.response.get("error"))
-        return None
+                return await self.slack.call(method, **args)
+        except ApplicationError as err:
+            log.warning("Slack %s not done: %s", method, err.message)
+            return None
 
 
 def slack_work(request: Request) -> SlackWork:
