@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from warroom.models import PageRecord, Phase
 from warroom.rules.effects import Operation
 from warroom.rules.messages import ACTIVE
-from warroom.rules.requests import PageRequest, PageResult
+from warroom.rules.requests import PageResult
 
 if TYPE_CHECKING:
     from warroom.rules.lifecycle import Lifecycle
@@ -28,10 +28,7 @@ class CanaryRules:
         key = self.next_key()
         self.effect(
             Operation.PAGE,
-            PageRequest(
-                incident_id=s.id, service=s.service, severity=s.severity, title=s.title, target=s.canary, step=0, at=now,
-                incident_url=s.links.get("Temporal UI"), idempotency_key=key, canary=True,
-            ),
+            self.page_request(s.canary, 0, now, key, canary=True),
             f"Canary: page {s.canary}",
             then=lambda result: self._canary_paged(now, result),
             failed=lambda reason: self._close_canary(now, f"canary page failed: {reason}"),

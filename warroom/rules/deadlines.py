@@ -149,10 +149,7 @@ class DeadlineRules:
         key = self.next_key()
         self.effect(
             Operation.PAGE,
-            PageRequest(
-                incident_id=s.id, service=s.service, severity=s.severity, title=s.title, target=target,
-                step=step, at=now, incident_url=s.links.get("Temporal UI"), idempotency_key=key,
-            ),
+            self.page_request(target, step, now, key),
             f"Page {target} on-call for {s.service}",
             then=lambda result: self._paged(now, target, step, result),
             key=key,
@@ -162,6 +159,14 @@ class DeadlineRules:
             self.deadline("page", now + nxt.after, f"Page {nxt.target} on-call for {s.service} if unacknowledged", step=step + 1)
         else:
             s.deadlines.pop("page", None)
+
+    def page_request(self: Lifecycle, target: str, step: int, now: datetime, key: str, canary: bool = False) -> PageRequest:
+        """What a page of this incident carries (the channel is added as it goes out)."""
+        s = self.state
+        return PageRequest(
+            incident_id=s.id, service=s.service, severity=s.severity, title=s.title, target=target, step=step, at=now,
+            incident_url=s.links.get("Temporal UI"), idempotency_key=key, canary=canary,
+        )
 
     def _paged(self: Lifecycle, now: datetime, target: str, step: int, result: PageResult) -> None:
         s = self.state

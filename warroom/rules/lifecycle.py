@@ -42,7 +42,8 @@ from warroom.rules.public import PublicRules
 from warroom.rules.messages import MESSAGES, Refused, allowed_move, checks, handles
 from warroom.rules.people import PeopleRules
 from warroom.rules.requests import (
-    RESPONSE_BUTTONS, ArchiveRequest, ChannelArchive, ChannelBookmark, ChannelInvite, ChannelPost, ChannelTopic, DraftRequest, FirstPost, OpenChannel, PageRequest,
+    RESPONSE_BUTTONS, ArchiveRequest, ChannelArchive, ChannelBookmark, ChannelInvite, ChannelPost, ChannelTopic, DraftRequest,
+    FirstPost, OpenChannel, PageRequest,
 )
 
 ROLLBACK_CHECKLIST = ["no_irreversible_migrations", "no_irreversible_side_effects", "known_good_target"]
