@@ -82,14 +82,14 @@ class StatusPageAPI:
     ) -> dict[str, Any] | None:
         if req.page_ref is not None:
             return await self._request(http, "GET", f"pages/{self.page_id}/incidents/{req.page_ref.id}")
-        return next((i for i in unresolved if _warroom(i).get("incident_id") == req.incident_id), None)
+        return next(iter(_of_incident(unresolved, req.incident_id)), None)
 
     async def _only_one(self, http: httpx.AsyncClient, incident_id: str, created: dict[str, Any]) -> dict[str, Any]:
         """The incident's one page incident after a create. An earlier attempt still
         in flight (one that outlived its timeout) can have created one too, after
         this attempt looked: every attempt keeps the oldest and deletes the rest,
         so racing attempts agree on one."""
-        mine = [i for i in await self._unresolved(http) if _warroom(i).get("incident_id") == incident_id]
+        mine = _of_incident(await self._unresolved(http), incident_id)
         if len(mine) <= 1:
             return created
         keep = min(mine, key=lambda i: (i.get("created_at") or "", i["id"]))
@@ -154,3 +154,8 @@ class StatusPageAPI:
 def _warroom(incident: dict[str, Any]) -> dict[str, Any]:
     """What warroom recorded in an incident's metadata (nothing for a person's incident)."""
     return (incident.get("metadata") or {}).get("warroom") or {}
+
+
+def _of_incident(page_incidents: list[dict[str, Any]], incident_id: str) -> list[dict[str, Any]]:
+    """The page incidents warroom opened for `incident_id`."""
+    return [i for i in page_incidents if _warroom(i).get("incident_id") == incident_id]
